@@ -1,0 +1,1 @@
+"""buildkit package."""

@@ -1,0 +1,1 @@
+"""Shared domain code: configuration, records, log bus, secret and object stores."""

@@ -1,0 +1,132 @@
+"""Every setting of the system, read from ``RB_``-prefixed environment variables.
+
+One frozen :class:`Settings` value is built from the environment (or a mapping in
+tests) and handed down; nothing else in the tree reads ``os.environ`` for system
+settings.  Defaults keep a fresh checkout working with the services the repo's own
+``scripts/services`` starts: state lives under ``.state/`` in the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+PREFIX = "RB_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """System settings; each field ``name`` comes from ``RB_<NAME>``."""
+
+    state_dir: Path
+    cache_dir: Path
+    redis_url: str
+    database_url: str
+    docker_socket: Path
+    buildkit_addr: str
+    network_mode: str
+    registry: str
+    registry_url: str
+    registry_service: str
+    registry_issuer: str
+    registry_system_user: str
+    web_host: str
+    web_port: int
+    public_url: str
+    flower_port: int
+    vault_addr: str
+    vault_token: str
+    vault_mount: str
+    secret_store_key: str
+    s3_endpoint: str
+    s3_bucket: str
+    s3_region: str
+    archive_dir: Path
+    default_base_image: str
+    dzlaunch_image: str
+    build_timeout_s: int
+    log_cap_bytes: int
+    flask_secret_key: str
+    debug: bool
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from ``environ`` (default: the process environment)."""
+        env = dict(os.environ if environ is None else environ)
+
+        def get(name: str, default: str) -> str:
+            value = env.get(PREFIX + name.upper())
+            return default if value is None or value == "" else value
+
+        state = Path(get("state_dir", str(REPO_ROOT / ".state"))).resolve()
+        cache = Path(get("cache_dir", str(Path.home() / ".cache" / "recipe-builder")))
+        docker_socket = Path(get("docker_socket", str(state / "docker" / "docker.sock")))
+        buildkit_addr = get("buildkit_addr", f"docker://{docker_socket}")
+        registry = get("registry", "127.0.0.1:5000")
+        web_host = get("web_host", "127.0.0.1")
+        web_port = int(get("web_port", "8000"))
+        # Docker's embedded BuildKit on a --bridge=none daemon cannot run execs with
+        # the default (bridge) network; a standalone buildkitd has host networking
+        # by default and refuses the host entitlement unless configured for it.
+        network_default = "host" if buildkit_addr.startswith("docker://") else "unset"
+        return cls(
+            state_dir=state,
+            cache_dir=cache,
+            redis_url=get("redis_url", "redis://127.0.0.1:6379/0"),
+            database_url=get("database_url", f"sqlite:///{state / 'recipe-builder.db'}"),
+            docker_socket=docker_socket,
+            buildkit_addr=buildkit_addr,
+            network_mode=get("network_mode", network_default),
+            registry=registry,
+            registry_url=get("registry_url", f"http://{registry}"),
+            registry_service=get("registry_service", "recipe-builder-registry"),
+            registry_issuer=get("registry_issuer", "recipe-builder"),
+            registry_system_user=get("registry_system_user", "system"),
+            web_host=web_host,
+            web_port=web_port,
+            public_url=get("public_url", f"http://{web_host}:{web_port}"),
+            flower_port=int(get("flower_port", "5555")),
+            vault_addr=get("vault_addr", ""),
+            vault_token=get("vault_token", ""),
+            vault_mount=get("vault_mount", "secret"),
+            secret_store_key=get("secret_store_key", ""),
+            s3_endpoint=get("s3_endpoint", ""),
+            s3_bucket=get("s3_bucket", ""),
+            s3_region=get("s3_region", "us-east-1"),
+            archive_dir=Path(get("archive_dir", str(state / "archive"))),
+            default_base_image=get("default_base_image", f"{registry}/library/devbox:bookworm"),
+            dzlaunch_image=get("dzlaunch_image", f"{registry}/library/dzlaunch:{dzlaunch_version()}"),
+            build_timeout_s=int(get("build_timeout_s", "3600")),
+            log_cap_bytes=int(get("log_cap_bytes", str(256 * 1024 * 1024))),
+            flask_secret_key=get("flask_secret_key", "dev-only-change-me"),
+            debug=_bool(get("debug", "false")),
+        )
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """Return a copy with some fields replaced (tests, second registries)."""
+        return replace(self, **changes)
+
+    def as_env(self) -> dict[str, str]:
+        """The settings as ``RB_*`` variables, for child processes."""
+        return {PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
+
+    @property
+    def docker_host(self) -> str:
+        """The Engine API address (``unix://`` URL) of the repo-started dockerd."""
+        return f"unix://{self.docker_socket}"
+
+
+def dzlaunch_version() -> str:
+    """The launcher's version, from ``dzlaunch/VERSION`` (tags its image)."""
+    path = REPO_ROOT / "dzlaunch" / "VERSION"
+    try:
+        return path.read_text().strip() or "0"
+    except FileNotFoundError:
+        return "0"
