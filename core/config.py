@@ -37,6 +37,8 @@ class Settings:
     registry_service: str
     registry_issuer: str
     registry_system_user: str
+    registry_realm: str
+    registry_token_ttl_s: int
     web_host: str
     web_port: int
     public_url: str
@@ -89,6 +91,12 @@ class Settings:
             registry_service=get("registry_service", "recipe-builder-registry"),
             registry_issuer=get("registry_issuer", "recipe-builder"),
             registry_system_user=get("registry_system_user", "system"),
+            # The token endpoint is served by the web app (registry/token_service.py);
+            # the Docker daemon, not the registry, must be able to reach it.
+            registry_realm=get(
+                "registry_realm", f"{get('public_url', f'http://{web_host}:{web_port}')}/v2/token"
+            ),
+            registry_token_ttl_s=int(get("registry_token_ttl_s", "300")),
             web_host=web_host,
             web_port=web_port,
             public_url=get("public_url", f"http://{web_host}:{web_port}"),

@@ -1,0 +1,163 @@
+"""A real token-auth registry for the registry tests, started by the tests themselves.
+
+``token_registry`` runs Debian's ``docker-registry`` on a free port with the config
+``registry.config`` writes, and serves the token blueprint with werkzeug in a thread; both
+live under a temporary state directory and stop at the end of the session.  Until
+``scripts/services`` serves the realm, this is what the tests use.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from core.config import Settings
+from registry import token_service
+from registry.auth import Credentials
+from registry.client import RegistryClient
+from registry.config import write_registry_config
+from registry.credentials import default_authenticator, robot_store, system_credential
+from registry.transport import RetryPolicy
+from tests.conftest import need
+
+REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 20, what: str = "service") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not come up in {timeout}s")
+
+
+class RegistryProcess:
+    """One ``docker-registry serve`` child with its own config, port and log."""
+
+    def __init__(self, config: Path, url: str, log: Path):
+        self.config, self.url, self.log = config, url, log
+        self.proc: subprocess.Popen | None = None
+
+    def answers(self) -> bool:
+        try:
+            return requests.get(self.url + "/v2/", timeout=1).status_code in (200, 401)
+        except requests.RequestException:
+            return False
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [REGISTRY_BINARY, "serve", str(self.config)], stdout=log, stderr=log
+            )
+        wait_for(self.answers, what=f"registry at {self.url} (log {self.log})")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class TokenServer:
+    """The token blueprint in a Flask app served by werkzeug on a background thread."""
+
+    def __init__(self, settings: Settings, port: int):
+        app = Flask("registry-token-test")
+        authenticator = default_authenticator(
+            settings.state_dir / "registry", settings.registry_system_user
+        )
+        token_service.init_app(app, settings, authenticator)
+        self.app = app
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+@dataclass
+class TokenRegistry:
+    """A running registry with token auth, and ways to get clients for it."""
+
+    settings: Settings
+    process: RegistryProcess
+    tokens: TokenServer
+
+    @property
+    def url(self) -> str:
+        return self.settings.registry_url
+
+    @property
+    def state(self) -> Path:
+        return self.settings.state_dir / "registry"
+
+    def system(self) -> Credentials:
+        cred = system_credential(self.state, self.settings.registry_system_user)
+        return Credentials(cred.username, cred.secret)
+
+    def team(self, team: str) -> Credentials:
+        """Fresh robot credentials for ``team`` (rotated so the secret is known)."""
+        return Credentials(*robot_store(self.state).rotate(team))
+
+    def client(self, credentials: Credentials | None, retry: RetryPolicy | None = None):
+        return RegistryClient(self.url, credentials, retry=retry or RetryPolicy(attempts=2))
+
+
+def start_token_registry(base: Settings, state_dir: Path) -> TokenRegistry:
+    need(Path(REGISTRY_BINARY).exists(), "docker-registry is not installed")
+    registry_port, token_port = free_port(), free_port()
+    settings = base.with_overrides(
+        state_dir=state_dir,
+        registry=f"127.0.0.1:{registry_port}",
+        registry_url=f"http://127.0.0.1:{registry_port}",
+        registry_realm=f"http://127.0.0.1:{token_port}/v2/token",
+    )
+    config = write_registry_config(settings)
+    tokens = TokenServer(settings, token_port)
+    tokens.start()
+    process = RegistryProcess(config, settings.registry_url, config.parent / "registry.log")
+    process.start()
+    return TokenRegistry(settings, process, tokens)
+
+
+@pytest.fixture(scope="session")
+def token_registry(settings: Settings, tmp_path_factory) -> TokenRegistry:
+    """The shared token-auth registry of this test session."""
+    running = start_token_registry(settings, tmp_path_factory.mktemp("registry-state"))
+    yield running
+    running.process.stop()
+    running.tokens.stop()
+
+
+@pytest.fixture
+def own_registry(settings: Settings, tmp_path) -> TokenRegistry:
+    """A registry for one test alone (to stop and restart it)."""
+    running = start_token_registry(settings, tmp_path / "state")
+    yield running
+    running.process.stop()
+    running.tokens.stop()
