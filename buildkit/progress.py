@@ -1,0 +1,184 @@
+"""BuildKit ``Status`` responses turned into typed progress events.
+
+The daemon re-sends a vertex every time its state changes; :class:`Tracker`
+remembers what it already reported and emits one event per transition, in the
+order the daemon sent them (vertexes, then statuses, then logs of each
+response, as BuildKit's own progress printer reads them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class VertexStarted:
+    """A vertex began to run."""
+
+    digest: str
+    name: str
+    started: datetime | None
+    inputs: tuple[str, ...] = ()
+    kind: str = field(default="vertex.started", init=False)
+
+
+@dataclass(frozen=True)
+class VertexCached:
+    """A vertex was answered from the cache."""
+
+    digest: str
+    name: str
+    kind: str = field(default="vertex.cached", init=False)
+
+
+@dataclass(frozen=True)
+class VertexCompleted:
+    """A vertex finished successfully."""
+
+    digest: str
+    name: str
+    started: datetime | None
+    completed: datetime
+    cached: bool = False
+    kind: str = field(default="vertex.completed", init=False)
+
+    @property
+    def seconds(self) -> float:
+        """Run time, 0 when the daemon sent no start time."""
+        return (self.completed - self.started).total_seconds() if self.started else 0.0
+
+
+@dataclass(frozen=True)
+class VertexFailed:
+    """A vertex ended with an error."""
+
+    digest: str
+    name: str
+    error: str
+    started: datetime | None
+    completed: datetime | None
+    kind: str = field(default="vertex.error", init=False)
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    """Output of a vertex: ``stream`` 1 is stdout, 2 stderr."""
+
+    vertex: str
+    stream: int
+    data: bytes
+    timestamp: datetime | None
+    kind: str = field(default="log", init=False)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress of a sub-task of a vertex (layer pulls, exports, pushes)."""
+
+    vertex: str
+    id: str
+    name: str
+    current: int
+    total: int
+    completed: bool
+    timestamp: datetime | None
+    kind: str = field(default="progress", init=False)
+
+
+@dataclass(frozen=True)
+class PushProgress:
+    """A line of the Engine API push stream (Docker only; buildkitd pushes in a vertex)."""
+
+    ref: str
+    layer: str
+    status: str
+    current: int
+    total: int
+    kind: str = field(default="push", init=False)
+
+    @classmethod
+    def from_engine(cls, ref: str, line: dict) -> PushProgress:
+        """Build from one JSON line of ``POST /images/{name}/push``."""
+        detail = line.get("progressDetail") or {}
+        return cls(ref, line.get("id", ""), line.get("status", ""),
+                   int(detail.get("current") or 0), int(detail.get("total") or 0))
+
+
+Event = (
+    VertexStarted | VertexCached | VertexCompleted | VertexFailed
+    | LogChunk | Progress | PushProgress
+)
+
+
+def to_datetime(ts) -> datetime | None:
+    """A protobuf Timestamp as an aware datetime, None when unset."""
+    if ts is None or (ts.seconds == 0 and ts.nanos == 0):
+        return None
+    return datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, tz=UTC)
+
+
+@dataclass
+class _VertexState:
+    started: bool = False
+    done: bool = False
+
+
+class Tracker:
+    """Turns a sequence of ``StatusResponse`` messages into :data:`Event` lists.
+
+    Attributes:
+        names: vertex digest → display name, for every vertex seen.
+        failed: the vertex events that ended in an error, in order.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[str, _VertexState] = {}
+        self.names: dict[str, str] = {}
+        self.failed: list[VertexFailed] = []
+
+    def feed(self, response) -> list[Event]:
+        """Events for one ``StatusResponse``."""
+        events: list[Event] = []
+        for v in response.vertexes:
+            events.extend(self._vertex(v))
+        for s in response.statuses:
+            events.append(Progress(
+                vertex=s.vertex, id=s.ID, name=s.name, current=s.current, total=s.total,
+                completed=to_datetime(s.completed) is not None,
+                timestamp=to_datetime(s.timestamp),
+            ))
+        for log in response.logs:
+            events.append(LogChunk(log.vertex, int(log.stream), bytes(log.msg),
+                                   to_datetime(log.timestamp)))
+        return events
+
+    def _vertex(self, v) -> list[Event]:
+        state = self._states.setdefault(v.digest, _VertexState())
+        self.names[v.digest] = v.name
+        if state.done:
+            return []
+        started, completed = to_datetime(v.started), to_datetime(v.completed)
+        events: list[Event] = []
+        if v.cached:
+            state.started = state.done = True
+            return [VertexCached(v.digest, v.name)]
+        if started and not state.started:
+            state.started = True
+            events.append(VertexStarted(v.digest, v.name, started, tuple(v.inputs)))
+        if v.error:
+            state.done = True
+            failed = VertexFailed(v.digest, v.name, v.error, started, completed)
+            self.failed.append(failed)
+            events.append(failed)
+        elif completed:
+            state.done = True
+            events.append(VertexCompleted(v.digest, v.name, started, completed))
+        return events
+
+    def failing_vertex(self) -> VertexFailed | None:
+        """The first vertex that failed for a reason other than cancellation."""
+        for failed in self.failed:
+            if "context canceled" not in failed.error:
+                return failed
+        return self.failed[0] if self.failed else None

@@ -1,0 +1,108 @@
+"""Render progress events as BuildKit-style plain text or as JSON records.
+
+Plain text follows ``buildctl --progress=plain``::
+
+    #3 [build 1/4] apt-get install curl
+    #3 0.123 Reading package lists...
+    #3 DONE 0.4s
+
+    #4 [build 2/4] echo hi
+    #4 CACHED
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from buildkit.progress import (
+    Event,
+    LogChunk,
+    Progress,
+    PushProgress,
+    VertexCached,
+    VertexCompleted,
+    VertexFailed,
+    VertexStarted,
+)
+
+
+class PlainRenderer:
+    """Stateful plain-text renderer: numbers vertexes in order of appearance."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._starts: dict[str, datetime | None] = {}
+        self._names: dict[str, str] = {}
+
+    def _number(self, digest: str, name: str = "") -> tuple[int, list[str]]:
+        """The vertex number, plus the header line when it is new."""
+        if name:
+            self._names.setdefault(digest, name)
+        if digest in self._numbers:
+            return self._numbers[digest], []
+        n = len(self._numbers) + 1
+        self._numbers[digest] = n
+        return n, [f"#{n} {self._names.get(digest, digest)}"]
+
+    def feed(self, event: Event) -> list[str]:
+        """The text lines (without newlines) for one event."""
+        if isinstance(event, VertexStarted):
+            self._starts[event.digest] = event.started
+            _, head = self._number(event.digest, event.name)
+            return head
+        if isinstance(event, VertexCached):
+            n, head = self._number(event.digest, event.name)
+            return head + [f"#{n} CACHED", ""]
+        if isinstance(event, VertexCompleted):
+            n, head = self._number(event.digest, event.name)
+            return head + [f"#{n} DONE {event.seconds:.1f}s", ""]
+        if isinstance(event, VertexFailed):
+            n, head = self._number(event.digest, event.name)
+            return head + [f"#{n} ERROR: {event.error}", ""]
+        if isinstance(event, LogChunk):
+            return self._log(event)
+        if isinstance(event, PushProgress) and event.status != "Pushing":
+            n, head = self._number(f"push:{event.ref}", f"[push] {event.ref}")
+            return head + [f"#{n} {event.layer}: {event.status}".replace(" : ", " ")]
+        if isinstance(event, Progress) and event.completed:
+            n, head = self._number(event.vertex)
+            size = f" {event.current}/{event.total}" if event.total else ""
+            return head + [f"#{n} {event.id}{size} done"]
+        return []
+
+    def _log(self, event: LogChunk) -> list[str]:
+        n, head = self._number(event.vertex)
+        start = self._starts.get(event.vertex)
+        offset = ""
+        if start and event.timestamp:
+            offset = f"{(event.timestamp - start).total_seconds():.3f} "
+        text = event.data.decode("utf-8", errors="replace")
+        return head + [f"#{n} {offset}{line}" for line in text.splitlines()]
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def to_json(event: Event) -> dict:
+    """One event as a JSON-serialisable dict with a ``type`` field.
+
+    Log data is decoded as UTF-8 (``data``) and also kept exactly, base64
+    encoded (``data_b64``), since a chunk may split a multi-byte character.
+    """
+    record: dict = {"type": event.kind}
+    for name, value in vars(event).items():
+        if name == "kind":
+            continue
+        if isinstance(value, datetime):
+            value = _time(value)
+        elif isinstance(value, bytes):
+            record["data_b64"] = base64.b64encode(value).decode()
+            value = value.decode("utf-8", errors="replace")
+        elif isinstance(value, tuple):
+            value = list(value)
+        record[name] = value
+    if isinstance(event, VertexCompleted):
+        record["seconds"] = round(event.seconds, 3)
+    return record

@@ -1,0 +1,230 @@
+"""One solve, in gateway mode, on either kind of daemon.
+
+Control.Solve is called without a Definition, which makes the daemon wait for us
+to act as the frontend (as Go's ``client.Build`` does).  Through LLBBridge we
+check the Definition's caps against the daemon's, solve it, and return the
+result with the image config as metadata: the only way to configure the image
+that works on Docker 20.10 as well as buildkitd.  Status runs alongside.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as _random
+import string
+import threading
+from collections.abc import Callable
+
+import grpc
+
+from buildkit.capabilities import DaemonInfo, check_caps
+from buildkit.engine import EngineClient, registry_auth
+from buildkit.errors import (
+    BuildKitError,
+    InvalidDefinition,
+    SolveCancelled,
+    SolveFailed,
+    SourceLocation,
+    from_rpc_error,
+)
+from buildkit.options import SolveOptions, SolveResult, registry_host
+from buildkit.pb import control_pb2, control_pb2_grpc, gateway_pb2, gateway_pb2_grpc, rpc_status_pb2
+from buildkit.progress import Event, PushProgress, Tracker
+from buildkit.session import Session
+from buildkit.transport import Connection
+
+log = logging.getLogger(__name__)
+EventCallback = Callable[[Event], None]
+DOCKER_MAX_MESSAGE = 4 << 20
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_ref() -> str:
+    """A build reference in BuildKit's style: 25 random base36 characters."""
+    return "".join(_random.choice(_ALPHABET) for _ in range(25))
+
+
+def source_location(definition, digest: str) -> SourceLocation | None:
+    """The recipe location of vertex ``digest`` from the Definition's source map."""
+    locations = definition.Source.locations.get(digest)
+    if not locations or not locations.locations:
+        return None
+    loc = locations.locations[0]
+    if loc.sourceIndex >= len(definition.Source.infos) or not loc.ranges:
+        return None
+    filename = definition.Source.infos[loc.sourceIndex].filename
+    return SourceLocation(filename, loc.ranges[0].start.Line, loc.ranges[-1].end.Line)
+
+
+class SolveRun:
+    """The state of one solve; :meth:`run` does it once."""
+
+    def __init__(self, conn: Connection, info: DaemonInfo, definition, options: SolveOptions,
+                 on_event: EventCallback | None, cancel: threading.Event):
+        self.conn, self.info, self.definition, self.options = conn, info, definition, options
+        self.on_event = on_event or (lambda _e: None)
+        self.cancel_event = cancel
+        self.ref = new_ref()
+        self.tracker = Tracker()
+        self._calls: list = []  # grpc futures to cancel
+        self._control = control_pb2_grpc.ControlStub(conn.channel)
+        self._bridge = gateway_pb2_grpc.LLBBridgeStub(conn.channel)
+        self._md = [("buildkit-controlapi-buildid", self.ref)]
+        self._done = threading.Event()
+
+    def run(self) -> SolveResult:
+        """Solve, export and push; raises a :class:`BuildKitError` subclass on failure."""
+        if self.info.is_docker and self.definition.ByteSize() > DOCKER_MAX_MESSAGE - 4096:
+            raise InvalidDefinition(f"Definition is {self.definition.ByteSize()} bytes; "
+                                    "Docker 20.10 accepts at most 4 MiB")
+        watcher = threading.Thread(target=self._watch_cancel, daemon=True, name="bk-cancel")
+        watcher.start()
+        with Session(self.conn, self.options.secrets, self.options.credentials) as session:
+            control = self._control.Solve.future(self._control_request(session.id))
+            self._calls.append(control)
+            if self.cancel_event.is_set():
+                control.cancel()
+            status = threading.Thread(target=self._stream_status, daemon=True, name="bk-status")
+            status.start()
+            try:
+                self._gateway()
+                response = control.result()
+            except grpc.RpcError as err:
+                raise self._translate(err, "Solve") from None
+            finally:
+                self._finish(control, status)
+        return self._export(dict(response.ExporterResponse))
+
+    def _control_request(self, session_id: str) -> control_pb2.SolveRequest:
+        opts, info = self.options, self.info
+        attrs: dict[str, str] = {}
+        exporter = ""
+        if opts.image_name:
+            exporter, attrs["name"] = info.exporter, opts.image_name
+            if not info.is_docker and opts.push:
+                attrs["push"] = "true"
+                if opts.insecure_registry:
+                    attrs["registry.insecure"] = "true"
+        cache = control_pb2.CacheOptions(Imports=[
+            control_pb2.CacheOptionsEntry(Type="registry", Attrs={"ref": ref})
+            for ref in opts.cache_imports])
+        if opts.cache_export and info.is_docker:
+            cache.Exports.add(Type="inline")  # Docker 20.10 has no registry cache exporter
+        elif opts.cache_export:
+            cache.Exports.add(Type="registry", Attrs={"ref": opts.cache_export, "mode": "max"})
+        return control_pb2.SolveRequest(
+            Ref=self.ref, Session=session_id, Exporter=exporter, ExporterAttrs=attrs,
+            Cache=cache, Entitlements=list(opts.entitlements))
+
+    def _gateway(self) -> None:
+        pong = self._call(self._bridge.Ping, gateway_pb2.PingRequest(), metadata=self._md,
+                          timeout=60)
+        try:
+            check_caps(self.definition, pong.LLBCaps)
+        except BuildKitError as err:
+            self._return_error(str(err))
+            raise
+        request = gateway_pb2.SolveRequest(
+            Definition=self.definition, allowResultReturn=True, allowResultArrayRef=True,
+            CacheImports=[gateway_pb2.CacheOptionsEntry(Type="registry", Attrs={"ref": ref})
+                          for ref in self.options.cache_imports])
+        try:
+            result = self._call(self._bridge.Solve, request, metadata=self._md).result
+        except grpc.RpcError as err:
+            self._return_error(err.details() or str(err.code()))
+            raise
+        final = gateway_pb2.ReturnRequest(result=self._final_result(result))
+        self._call(self._bridge.Return, final, metadata=self._md, timeout=60)
+
+    def _final_result(self, result) -> gateway_pb2.Result:
+        final = gateway_pb2.Result()
+        if result.WhichOneof("result") == "refDeprecated":
+            final.refDeprecated = result.refDeprecated
+        else:
+            final.ref.id = result.ref.id
+        if self.options.image_config is not None:
+            os_name, arch = self.info.platform
+            final.metadata["containerimage.config"] = self.options.image_config.to_json(
+                os_name, arch)
+        return final
+
+    def _return_error(self, message: str) -> None:
+        """Tell the daemon the frontend failed, so Control.Solve ends."""
+        try:
+            error = rpc_status_pb2.Status(code=2, message=message)  # 2 = UNKNOWN
+            self._bridge.Return(gateway_pb2.ReturnRequest(error=error), metadata=self._md,
+                                timeout=10)
+        except grpc.RpcError:
+            pass  # the job is already gone (cancelled or failed)
+
+    def _stream_status(self) -> None:
+        call = self._control.Status(control_pb2.StatusRequest(Ref=self.ref))
+        self._calls.append(call)
+        try:
+            for response in call:
+                for event in self.tracker.feed(response):
+                    self._emit(event)
+        except grpc.RpcError as err:
+            benign = err.code() == grpc.StatusCode.CANCELLED or "no such job" in str(err.details())
+            if not benign:
+                log.warning("BuildKit status stream ended: %s", err.details())
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self.on_event(event)
+        except Exception:  # a broken consumer must not stop the build
+            log.exception("progress callback failed")
+
+    def _watch_cancel(self) -> None:
+        while not self._done.is_set():
+            if self.cancel_event.wait(0.1):
+                for call in list(self._calls):
+                    call.cancel()
+                return
+
+    def _call(self, method, request, **kwargs):
+        """Run a unary call as a future that a cancel can reach."""
+        future = method.future(request, **kwargs)
+        self._calls.append(future)
+        if self.cancel_event.is_set():
+            future.cancel()
+        return future.result()
+
+    def _finish(self, control, status: threading.Thread) -> None:
+        if not control.done():
+            control.cancel()
+        status.join(timeout=30)  # export vertexes arrive after Solve returns
+        self._done.set()
+
+    def _translate(self, err: grpc.RpcError, what: str) -> BuildKitError:
+        if self.cancel_event.is_set():
+            return SolveCancelled(f"solve {self.ref} cancelled")
+        translated = from_rpc_error(err, what)
+        failed = self.tracker.failing_vertex()
+        if isinstance(translated, SolveFailed) and failed is not None:
+            cls = type(translated)
+            return cls(translated.reason, failed.digest, failed.name,
+                       source_location(self.definition, failed.digest))
+        return translated
+
+    def _export(self, response: dict[str, str]) -> SolveResult:
+        image_id = response.get("containerimage.digest", "")
+        digest = image_id
+        opts = self.options
+        if opts.image_name and opts.push and self.info.is_docker:
+            digest = self._push_through_engine(opts.image_name)
+        return SolveResult(image_digest=digest, image_id=image_id,
+                           exporter_response=response, ref=self.ref)
+
+    def _push_through_engine(self, image: str) -> str:
+        host = registry_host(image)
+        creds = self.options.credentials(host)
+        if creds is None:
+            auth = registry_auth()
+        elif creds.username:
+            auth = registry_auth(creds.username, creds.secret, host)
+        else:
+            auth = registry_auth(identity_token=creds.secret, server=host)
+        engine = EngineClient(self.conn.docker_socket)
+        return engine.push(image, auth,
+                           lambda line: self._emit(PushProgress.from_engine(image, line)))
