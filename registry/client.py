@@ -27,7 +27,7 @@ from registry.manifests import (
     sha256_digest,
 )
 from registry.naming import ImageRef, parse_ref
-from registry.transport import RetryPolicy, Transport
+from registry.transport import DEFAULT_RETRY, RetryPolicy, Transport
 
 # Blobs up to this size go up in one PUT; larger ones in chunks of CHUNK_SIZE.
 MONOLITHIC_MAX = 32 << 20
@@ -62,7 +62,7 @@ class RegistryClient:
         self,
         base_url: str,
         credentials: Credentials | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         timeout: float = 60,
     ):
         self.transport = Transport(base_url, credentials, retry=retry, timeout=timeout)
@@ -75,7 +75,7 @@ class RegistryClient:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> "RegistryClient":
+    def __enter__(self) -> RegistryClient:
         return self
 
     def __exit__(self, *exc) -> None:

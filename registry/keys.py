@@ -66,7 +66,7 @@ def self_signed_certificate(
     key: ec.EllipticCurvePrivateKey, common_name: str, now: dt.datetime | None = None
 ) -> x509.Certificate:
     """Make a self-signed CA certificate for ``key`` (a bundle entry for the registry)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     return (
         x509.CertificateBuilder()
@@ -81,7 +81,9 @@ def self_signed_certificate(
     )
 
 
-def ensure_signing_key(directory: Path, common_name: str = "recipe-builder token signer") -> SigningKey:
+def ensure_signing_key(
+    directory: Path, common_name: str = "recipe-builder token signer"
+) -> SigningKey:
     """Load the signing key from ``directory``, creating the key and bundle when absent.
 
     Idempotent: an existing key is reused, so tokens stay valid across restarts.  The

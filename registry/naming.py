@@ -29,7 +29,6 @@ class InvalidName(ValueError):
     """A team, recipe, tag or reference the registry would not accept."""
 
 
-
 def validate_slug(value: str, what: str = "slug") -> str:
     """Check one repository path component (a team or recipe slug).
 
@@ -96,10 +95,10 @@ class ImageRef:
         """What goes after ``/manifests/``: the digest when pinned, else the tag."""
         return self.digest or self.tag or LATEST_TAG
 
-    def with_tag(self, tag: str) -> "ImageRef":
+    def with_tag(self, tag: str) -> ImageRef:
         return ImageRef(self.registry, self.repository, validate_tag(tag), None)
 
-    def with_digest(self, digest: str) -> "ImageRef":
+    def with_digest(self, digest: str) -> ImageRef:
         return ImageRef(self.registry, self.repository, self.tag, digest)
 
 
@@ -125,7 +124,7 @@ def parse_ref(text: str) -> ImageRef:
 
 def build_timestamp(when: dt.datetime) -> str:
     """UTC timestamp used in image tags, e.g. ``20260101T120000Z``."""
-    return when.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def image_ref(registry: str, team: str, recipe: str, version: str, when: dt.datetime) -> ImageRef:

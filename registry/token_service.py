@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
@@ -36,7 +36,7 @@ class TokenIssuer:
     service: str
     issuer: str
     ttl_s: int
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
     def issue(self, principal: Principal, scopes: list[Scope]) -> dict:
         """The JSON body of a successful token response."""

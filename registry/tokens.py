@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import jwt
 
@@ -167,5 +167,5 @@ def mint_token(
     token = jwt.encode(
         claims, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": "JWT"}
     )
-    issued_at = dt.datetime.fromtimestamp(iat, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    issued_at = dt.datetime.fromtimestamp(iat, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return IssuedToken(token=token, expires_in=ttl_s, issued_at=issued_at)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 from urllib.parse import urljoin, urlparse
 
 import requests
@@ -36,6 +37,9 @@ class RetryPolicy:
         return min(self.base_delay * 2**attempt, self.max_delay)
 
 
+DEFAULT_RETRY = RetryPolicy()
+
+
 class Transport:
     """HTTP to one registry with Bearer tokens and retries.
 
@@ -51,7 +55,7 @@ class Transport:
         self,
         base_url: str,
         credentials: Credentials | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         timeout: float = 60,
         session: requests.Session | None = None,
     ):
