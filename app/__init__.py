@@ -1,1 +1,38 @@
-"""app package."""
+"""The Flask front end.  :func:`create_app` is the only place an app is made."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from core.config import Settings
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from ``config``.
+
+    Args:
+        config: a :class:`Settings`, a mapping of ``Settings`` field overrides applied
+            to the environment's settings (tests), or None for the environment alone.
+    """
+    settings = _settings(config)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.flask_secret_key, JSON_SORT_KEYS=False)
+    app.extensions["rb.settings"] = settings
+
+    from app import health
+
+    app.register_blueprint(health.blueprint)
+    return app
+
+
+def _settings(config: Settings | Mapping[str, Any] | None) -> Settings:
+    if isinstance(config, Settings):
+        return config
+    settings = Settings.from_env()
+    return settings.with_overrides(**config) if config else settings
+
+
+def settings_of(app: Flask) -> Settings:
+    return app.extensions["rb.settings"]

@@ -36,6 +36,18 @@ def tcp_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port():
+    """A function returning an unused loopback TCP port."""
+    return free_tcp_port
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.from_env()

@@ -1,0 +1,29 @@
+"""Celery settings only (lowercase), read from the environment through core.config."""
+
+from core.config import Settings as _Settings
+
+_settings = _Settings.from_env()
+
+broker_url = _settings.redis_url
+result_backend = _settings.redis_url
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+result_accept_content = ["json"]
+# A build is acknowledged only when it finished, and a worker that dies mid-build puts
+# it back on the queue: redelivery resumes it, with finished steps cached.
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_default_queue = "compile"
+task_routes = {
+    "tasks.compile.*": {"queue": "compile"},
+    "tasks.build.*": {"queue": "buildqd"},
+}
+result_expires = 24 * 3600
+# Redis redelivers unacknowledged tasks after this; it must outlast the longest build.
+broker_transport_options = {"visibility_timeout": _settings.build_timeout_s + 900}
+task_track_started = True
+worker_send_task_events = True
+task_send_sent_event = True
+broker_connection_retry_on_startup = True

@@ -1,0 +1,64 @@
+"""``scripts/services up|down|status|seed``: the local service stack."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from core.config import Settings
+from stack import dockerd, images, redis_server, registry_server
+from stack.layout import Layout
+
+SERVICES = {"dockerd": dockerd, "registry": registry_server, "redis": redis_server}
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    ctx.obj = Layout(Settings.from_env())
+
+
+@cli.command()
+@click.option("--no-images", is_flag=True, help="Skip seeding the base images.")
+@click.pass_obj
+def up(layout: Layout, no_images: bool) -> None:
+    """Start every service (reusing running ones) and seed the base images."""
+    layout.root.mkdir(parents=True, exist_ok=True)
+    for name, service in SERVICES.items():
+        click.echo(f"{name:10} {service.up(layout)}")
+    if not no_images:
+        for ref, what in images.seed_all(layout, log=click.echo).items():
+            click.echo(f"{'image':10} {ref}: {what}")
+
+
+@cli.command()
+@click.pass_obj
+def down(layout: Layout) -> None:
+    """Stop only the services this stack started (by pidfile)."""
+    for name, service in reversed(list(SERVICES.items())):
+        click.echo(f"{name:10} {'stopped' if service.down(layout) else 'not ours, left alone'}")
+
+
+@cli.command()
+@click.pass_obj
+def status(layout: Layout) -> None:
+    """Print each service's state; exit 1 when any is down."""
+    all_ok = True
+    for name, service in SERVICES.items():
+        check = service.status(layout)
+        all_ok &= check.ok
+        click.echo(f"{name:10} {'up' if check.ok else 'DOWN':5} {check.detail}")
+    sys.exit(0 if all_ok else 1)
+
+
+@cli.command()
+@click.pass_obj
+def seed(layout: Layout) -> None:
+    """Seed the base images only."""
+    for ref, what in images.seed_all(layout, log=click.echo).items():
+        click.echo(f"{ref}: {what}")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,57 @@
+"""The repo's own dockerd: its embedded BuildKit is the default build engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from core.health import Check, docker_check
+from stack import procs
+from stack.layout import Layout
+
+NAME = "dockerd"
+
+
+def write_daemon_config(layout: Layout) -> Path:
+    """BuildKit as the default builder: the Engine then reports ``Builder-Version: 2``
+    and the Docker CLI baseline of the benchmarks builds with BuildKit too."""
+    path = layout.docker_dir / "daemon.json"
+    path.write_text(json.dumps({"features": {"buildkit": True}}, indent=2) + "\n")
+    return path
+
+
+def argv(layout: Layout) -> list[str]:
+    d = layout.docker_dir
+    return [
+        shutil.which("dockerd") or "/usr/sbin/dockerd",
+        # No bridge, NAT or iptables: build steps use host networking (see buildkit-protocol.md).
+        "--iptables=false", "--ip-masq=false", "--bridge=none",
+        "--storage-driver=overlay2",
+        "--data-root", str(d / "data"),
+        "--exec-root", str(d / "exec"),
+        "-H", f"unix://{layout.settings.docker_socket}",
+        "--pidfile", str(d / "dockerd.pid"),
+        "--config-file", str(d / "daemon.json"),
+    ]
+
+
+def status(layout: Layout) -> Check:
+    return docker_check(layout.settings.docker_socket)
+
+
+def up(layout: Layout, timeout: float = 60) -> str:
+    if status(layout).ok:
+        return "reused" if procs.read_pid(layout.run(NAME)) is None else "running"
+    layout.docker_dir.mkdir(parents=True, exist_ok=True)
+    write_daemon_config(layout)
+    # Short exec-root paths matter: containerd's socket path must fit in sun_path.
+    layout.settings.docker_socket.parent.mkdir(parents=True, exist_ok=True)
+    procs.spawn(argv(layout), layout.run(NAME), layout.log(NAME))
+    if not procs.wait_until(lambda: status(layout).ok, timeout, 0.3):
+        raise RuntimeError(f"dockerd did not answer within {timeout}s; see {layout.log(NAME)}")
+    return "started"
+
+
+def down(layout: Layout) -> bool:
+    return procs.stop(layout.run(NAME), timeout=30)

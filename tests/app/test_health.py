@@ -1,0 +1,53 @@
+"""/healthz reports the real state of Redis, BuildKit, the registry and the database."""
+
+from __future__ import annotations
+
+from app import create_app
+from stack import registry_server
+
+
+def test_all_services_up(settings, docker_socket, redis_url):
+    client = create_app(settings).test_client()
+    resp = client.get("/healthz")
+    body = resp.get_json()
+    assert resp.status_code == 200, body
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"redis", "buildkit", "registry", "database"}
+    assert "BuildKit" in body["checks"]["buildkit"]["detail"]
+    assert all(check["ok"] for check in body["checks"].values())
+
+
+def test_registry_down_gives_503(settings, docker_socket, redis_url, spare_registry):
+    layout, url = spare_registry
+    client = create_app(settings.with_overrides(registry_url=url)).test_client()
+    assert client.get("/healthz").status_code == 200
+
+    registry_server.down(layout, name="spare-registry")
+
+    resp = client.get("/healthz")
+    body = resp.get_json()
+    assert resp.status_code == 503
+    assert body["status"] == "unavailable"
+    assert body["checks"]["registry"]["ok"] is False
+    assert "refused" in body["checks"]["registry"]["detail"].lower()
+    # The other services are still reported as they are.
+    assert body["checks"]["redis"]["ok"] and body["checks"]["buildkit"]["ok"]
+
+
+def test_database_and_redis_down_are_reported(settings, docker_socket, tmp_path):
+    broken = settings.with_overrides(
+        redis_url="redis://127.0.0.1:1/0",
+        database_url="postgresql+psycopg://postgres@127.0.0.1:1/none",
+    )
+    body = create_app(broken).test_client().get("/healthz").get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["redis"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is False
+    assert body["checks"]["buildkit"]["ok"] is True
+
+
+def test_postgres_database_is_checked(settings, docker_socket):
+    pg = settings.with_overrides(database_url="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    body = create_app(pg).test_client().get("/healthz").get_json()
+    assert body["checks"]["database"] == {**body["checks"]["database"], "ok": True}
+    assert body["checks"]["database"]["detail"] == "postgresql answers"

@@ -1,0 +1,61 @@
+"""``honcho start`` brings up web, both workers and Flower from the Procfile."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import requests
+
+from core.config import REPO_ROOT
+from tasks.celery_app import make_celery
+
+
+def wait_for(check, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def test_honcho_starts_web_workers_and_flower(settings, redis_url, docker_socket, free_port):
+    web, flower = free_port(), free_port()
+    env = {**os.environ, "RB_WEB_PORT": str(web), "RB_FLOWER_PORT": str(flower)}
+    proc = subprocess.Popen([str(REPO_ROOT / ".venv/bin/honcho"), "start"], cwd=REPO_ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        assert wait_for(lambda: requests.get(f"http://127.0.0.1:{web}/healthz", timeout=5)
+                        .status_code == 200, 60)
+        assert wait_for(lambda: requests.get(f"http://127.0.0.1:{flower}/", timeout=5).ok, 60)
+
+        celery = make_celery()
+        try:
+            names: set[str] = set()
+
+            def workers_answer() -> bool:
+                replies = celery.control.inspect(timeout=2).active_queues() or {}
+                names.update(replies)
+                return {n.split("@")[0] for n in names} >= {"compile", "buildqd"}
+
+            assert wait_for(workers_answer, 60), names
+            queues = celery.control.inspect(timeout=2).active_queues()
+            by_worker = {n.split("@")[0]: {q["name"] for q in qs} for n, qs in queues.items()}
+            assert "compile" in by_worker["compile"] and "buildqd" in by_worker["buildqd"]
+            # A task routed to the compile queue is consumed and answered.
+            assert celery.send_task("tasks.maintenance.ping", queue="compile").get(timeout=30) == "pong"
+        finally:
+            celery.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,69 @@
+"""``scripts/services``: idempotent ``up``, truthful ``status``, ``down`` stops only its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from core.config import REPO_ROOT
+from core.health import docker_check, registry_check
+from stack import procs
+from stack.layout import Layout
+
+SERVICES = REPO_ROOT / "scripts" / "services"
+
+
+def run_services(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SERVICES), *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=1800)
+
+
+def states(output: str) -> dict[str, str]:
+    rows = [line.split(None, 1) for line in output.splitlines() if line.strip()]
+    return {row[0]: row[1] for row in rows if len(row) == 2}
+
+
+def test_up_twice_is_idempotent(settings, docker_socket):
+    layout = Layout(settings)
+    first = run_services("up")
+    assert first.returncode == 0, first.stderr
+    dockerd_pid = procs.read_pid(layout.run("dockerd"))
+
+    second = run_services("up")
+    assert second.returncode == 0, second.stderr
+    for service in ("dockerd", "registry", "redis"):
+        assert states(second.stdout)[service] in {"running", "reused"}, second.stdout
+    # Base images are checked against the registry and not pushed again.
+    image_lines = [line for line in second.stdout.splitlines() if line.startswith("image")]
+    assert len(image_lines) == 3 and all(line.endswith(": present") for line in image_lines)
+    assert procs.read_pid(layout.run("dockerd")) == dockerd_pid
+
+
+def test_status_reports_each_service(docker_socket):
+    result = run_services("status")
+    assert result.returncode == 0, result.stdout
+    got = {name: rest.split()[0] for name, rest in states(result.stdout).items()}
+    assert got == {"dockerd": "up", "registry": "up", "redis": "up"}
+
+
+def test_down_stops_only_what_it_started(tmp_path, settings, docker_socket, redis_url, free_port):
+    """A second stack reusing the shared dockerd and Redis starts its own registry;
+    its ``down`` stops that registry and leaves the reused services running."""
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {"RB_STATE_DIR": str(tmp_path), "RB_REGISTRY_URL": url,
+           "RB_DOCKER_SOCKET": str(settings.docker_socket), "RB_REDIS_URL": redis_url}
+    python = [sys.executable, "-m", "stack"]
+    up = subprocess.run([*python, "up", "--no-images"], capture_output=True, text=True,
+                        env={**os.environ, **env}, cwd=REPO_ROOT, timeout=120)
+    assert up.returncode == 0, up.stderr
+    assert states(up.stdout) == {"dockerd": "reused", "registry": "started", "redis": "reused"}
+    assert registry_check(url).ok
+
+    down = subprocess.run([*python, "down"], capture_output=True, text=True,
+                          env={**os.environ, **env}, cwd=REPO_ROOT, timeout=120)
+    assert down.returncode == 0, down.stderr
+    assert states(down.stdout)["registry"] == "stopped"
+    assert states(down.stdout)["dockerd"].startswith("not ours")
+    assert not registry_check(url).ok
+    assert docker_check(settings.docker_socket).ok
