@@ -1,0 +1,187 @@
+"""Fixtures for the BuildKit client tests: daemons, a busybox base, tiny LLB graphs.
+
+The suite runs against Docker's embedded BuildKit (the repo-started dockerd) and,
+when ``RB_BUILDKIT_TEST_ADDR`` names one, a standalone buildkitd.  Graphs are
+built directly with ``ops_pb2`` + sha256, the way the protocol reference
+describes, so these tests do not depend on the LLB compiler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass, field
+
+import pytest
+
+import buildkit
+from buildkit.engine import EngineClient
+from llb.pb import ops_pb2
+from tests.conftest import IN_CI, need
+
+STANDALONE_ENV = "RB_BUILDKIT_TEST_ADDR"
+PATH_ENV = "PATH=/bin:/usr/bin:/sbin:/usr/sbin"
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """One daemon under test and how to build against it."""
+
+    address: str
+    kind: str  # "docker" or "buildkitd"
+    net_mode: int
+    entitlements: tuple[str, ...]
+    insecure_registry: bool
+
+
+@pytest.fixture(scope="session", params=["docker", "buildkitd"])
+def daemon(request, settings) -> Daemon:
+    """Docker's embedded BuildKit, then (when configured) a standalone buildkitd."""
+    if request.param == "docker":
+        request.getfixturevalue("docker_socket")
+        host = settings.network_mode == "host"
+        return Daemon(f"docker://{settings.docker_socket}", "docker",
+                      ops_pb2.HOST if host else ops_pb2.NONE,
+                      ("network.host",) if host else (), False)
+    address = os.environ.get(STANDALONE_ENV, "")
+    if not address:
+        pytest.skip(f"{STANDALONE_ENV} is not set: no standalone buildkitd to test against "
+                    "(optional external daemon; none is installable here)")
+    return Daemon(address, "buildkitd", ops_pb2.UNSET, (), True)
+
+
+@pytest.fixture
+def client(daemon):
+    with buildkit.connect(daemon.address) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def engine(docker_socket) -> EngineClient:
+    return EngineClient(str(docker_socket))
+
+
+def busybox_rootfs_tar() -> bytes:
+    """The busybox-static rootfs of design.md's ``library/busybox`` image."""
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        def add(name, data=None, mode=0o644, kind=tarfile.REGTYPE, link="", uid=0):
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.linkname, info.uid, info.gid = kind, mode, link, uid, uid
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+
+        for d in ("bin", "etc", "home", "usr", "usr/bin"):
+            add(d, kind=tarfile.DIRTYPE, mode=0o755)
+        add("tmp", kind=tarfile.DIRTYPE, mode=0o1777)
+        add("home/devzero", kind=tarfile.DIRTYPE, mode=0o755, uid=1000)
+        with open(busybox, "rb") as f:
+            add("bin/busybox", f.read(), mode=0o755)
+        for applet in applets:
+            if applet != "busybox":
+                add(f"bin/{applet}", kind=tarfile.SYMTYPE, link="busybox", mode=0o777)
+        add("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"
+                          b"devzero:x:1000:1000:devzero:/home/devzero:/bin/sh\n")
+        add("etc/group", b"root:x:0:\ndevzero:x:1000:\n")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def busybox(settings, engine) -> str:
+    """``<registry>/library/busybox:latest``, present in dockerd and in the registry."""
+    ref = f"{settings.registry}/library/busybox:latest"
+    if engine.inspect_image(ref) is None:
+        try:
+            engine.pull(ref)
+        except buildkit.BuildKitError as err:
+            need(not IN_CI, f"{ref} is not in the registry ({err}); run scripts/services up")
+    if engine.inspect_image(ref) is None:
+        # Local development without the seeded registry: make the image here.
+        engine.import_image(busybox_rootfs_tar(), ref)
+        engine.push(ref)
+    return ref
+
+
+# ---- tiny LLB graphs ------------------------------------------------------------
+
+
+@dataclass
+class Graph:
+    """Accumulates ops and metadata; :meth:`definition` seals it with a terminal op."""
+
+    ops: dict[str, bytes] = field(default_factory=dict)
+    metadata: dict[str, ops_pb2.OpMetadata] = field(default_factory=dict)
+    locations: dict[str, int] = field(default_factory=dict)
+
+    def add(self, op: ops_pb2.Op, caps: tuple[str, ...] = (), name: str = "",
+            line: int = 0) -> str:
+        op.platform.OS, op.platform.Architecture = "linux", "amd64"
+        op.constraints.SetInParent()
+        data = op.SerializeToString(deterministic=True)
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        self.ops[digest] = data
+        meta = ops_pb2.OpMetadata(caps={c: True for c in caps})
+        if name:
+            meta.description["llb.customname"] = name
+        self.metadata[digest] = meta
+        if line:
+            self.locations[digest] = line
+        return digest
+
+    def image(self, ref: str) -> str:
+        op = ops_pb2.Op(source=ops_pb2.SourceOp(identifier=f"docker-image://{ref}"))
+        return self.add(op, ("source.image",))
+
+    def run(self, base: str, script: str, daemon: Daemon, env: tuple[str, ...] = (),
+            secret: str = "", name: str = "", line: int = 0) -> str:
+        """An exec of ``sh -c script`` on ``base``; optional secret at /run/secrets/<id>."""
+        mounts = [ops_pb2.Mount(input=0, dest="/", output=0)]
+        caps = ["exec.meta.base", "exec.mount.bind"]
+        if secret:
+            mounts.append(ops_pb2.Mount(
+                input=-1, output=-1, dest=f"/run/secrets/{secret}", mountType=ops_pb2.SECRET,
+                secretOpt=ops_pb2.SecretOpt(ID=secret, mode=0o400)))
+            caps.append("exec.mount.secret")
+        if daemon.net_mode != ops_pb2.UNSET:
+            caps.append("exec.meta.network")
+        meta = ops_pb2.Meta(args=["/bin/sh", "-c", script], env=[PATH_ENV, *env], cwd="/")
+        op = ops_pb2.Op(inputs=[ops_pb2.Input(digest=base, index=0)],
+                        exec=ops_pb2.ExecOp(meta=meta, mounts=mounts, network=daemon.net_mode))
+        return self.add(op, tuple(caps), name or script, line)
+
+    def definition(self, head: str, filename: str = "recipe.yaml") -> ops_pb2.Definition:
+        terminal = ops_pb2.Op(inputs=[ops_pb2.Input(digest=head, index=0)])
+        d = ops_pb2.Definition(**{"def": [*self.ops.values(),
+                                          terminal.SerializeToString(deterministic=True)]})
+        for digest, meta in self.metadata.items():
+            d.metadata[digest].CopyFrom(meta)
+        if self.locations:
+            d.Source.infos.add(filename=filename, data=b"")
+            for digest, line in self.locations.items():
+                loc = d.Source.locations[digest].locations.add(sourceIndex=0)
+                rng = loc.ranges.add()
+                rng.start.Line, rng.end.Line = line, line
+        return d
+
+
+@pytest.fixture
+def graph() -> Graph:
+    return Graph()
+
+
+@pytest.fixture
+def solve_options(daemon):
+    """SolveOptions carrying the daemon's network entitlements and registry mode."""
+    def make(**kwargs) -> buildkit.SolveOptions:
+        kwargs.setdefault("entitlements", daemon.entitlements)
+        kwargs.setdefault("insecure_registry", daemon.insecure_registry)
+        return buildkit.SolveOptions(**kwargs)
+    return make

@@ -1,0 +1,119 @@
+"""Solves on a real daemon: secrets, image config, push and pull back, events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+
+import pytest
+
+import buildkit
+from buildkit.progress import LogChunk, VertexCached, VertexCompleted, VertexStarted
+from buildkit.render import PlainRenderer, to_json
+
+
+def test_list_workers_names_a_worker_with_a_linux_platform(client, daemon):
+    workers = client.list_workers()
+    assert workers and any(p.startswith("linux/") for w in workers for p in w.platforms)
+    assert client.info.kind == daemon.kind
+    if daemon.kind == "docker":
+        assert [w.id for w in workers] == ["moby"]
+
+
+def test_secret_is_readable_in_the_step_and_absent_from_logs_and_image(
+        client, daemon, graph, busybox, solve_options, settings, engine):
+    value = f"s3cr3t-{secrets.token_hex(8)}"
+    expected = hashlib.sha256(value.encode()).hexdigest()
+    # The step fails unless it can read the value; only its hash enters the LLB.
+    check = (f'test "$(sha256sum < /run/secrets/token | cut -d" " -f1)" = {expected} '
+             '&& echo secret-ok && mkdir -p /out && echo built > /out/marker')
+    head = graph.run(graph.image(busybox), check, daemon, secret="token")
+    definition = graph.definition(head)
+    name = f"{settings.registry}/rbtest/secret-{secrets.token_hex(4)}:v1"
+    asked: list[str] = []
+
+    def lookup(secret_id: str):
+        asked.append(secret_id)
+        return value.encode() if secret_id == "token" else None
+
+    events = []
+    result = client.solve(definition, solve_options(image_name=name, secrets=lookup),
+                          on_event=events.append)
+
+    assert asked == ["token"]
+    assert result.image_digest.startswith("sha256:")
+    logs = b"".join(e.data for e in events if isinstance(e, LogChunk))
+    assert b"secret-ok" in logs
+    assert value.encode() not in logs
+    assert value not in json.dumps([to_json(e) for e in events])
+    assert value.encode() not in definition.SerializeToString()
+    if daemon.kind == "docker":
+        image_tar = engine.export_image(name)
+        assert b"built" in image_tar and value.encode() not in image_tar
+
+
+def test_unknown_secret_fails_the_solve_with_the_step_named(
+        client, daemon, graph, busybox, solve_options):
+    head = graph.run(graph.image(busybox), f"cat /run/secrets/missing # {secrets.token_hex(4)}",
+                     daemon, secret="missing", name="read missing secret", line=7)
+    with pytest.raises(buildkit.SolveFailed) as failure:
+        client.solve(graph.definition(head), solve_options())
+    assert "secret" in str(failure.value).lower()
+
+
+def test_image_config_is_applied_and_survives_push_and_pull(
+        client, daemon, graph, busybox, solve_options, settings, engine):
+    if daemon.kind != "docker":
+        pytest.skip("pull-back goes through the Engine API, which only Docker has")
+    token = secrets.token_hex(4)
+    head = graph.run(graph.image(busybox), f"mkdir -p /srv/app && echo {token} > /srv/app/v",
+                     daemon)
+    name = f"{settings.registry}/rbtest/config-{token}:v1"
+    config = buildkit.ImageConfig(
+        env=("PATH=/bin:/usr/bin", "GREETING=hello"), user="devzero", working_dir="/srv/app",
+        cmd=("/bin/sh", "-c", "cat v"), labels={"org.example.team": "alpha"})
+    events = []
+    result = client.solve(graph.definition(head), solve_options(image_name=name,
+                          image_config=config), on_event=events.append)
+
+    engine.remove_image(name)
+    assert engine.inspect_image(name) is None
+    engine.pull(name)
+    image = engine.inspect_image(name)
+    assert f"{name.rsplit(':', 1)[0]}@{result.image_digest}" in image["RepoDigests"]
+    cfg = image["Config"]
+    assert cfg["Env"] == ["PATH=/bin:/usr/bin", "GREETING=hello"]
+    assert cfg["WorkingDir"] == "/srv/app" and cfg["User"] == "devzero"
+    assert cfg["Cmd"] == ["/bin/sh", "-c", "cat v"]
+    assert cfg["Labels"] == {"org.example.team": "alpha"}
+    assert any(e.kind == "push" for e in events)
+
+
+def test_events_keep_order_and_render_as_buildkit_plain_text(
+        client, daemon, graph, busybox, solve_options):
+    token = secrets.token_hex(4)
+    base = graph.image(busybox)
+    first = graph.run(base, f"echo first-{token}", daemon, name="[build 1/2] first")
+    head = graph.run(first, f"echo second-{token}", daemon, name="[build 2/2] second")
+    events = []
+    client.solve(graph.definition(head), solve_options(), on_event=events.append)
+
+    steps = [e for e in events if getattr(e, "digest", None) in (first, head)
+             and isinstance(e, VertexStarted | VertexCompleted)]
+    assert [(type(e).__name__, e.digest) for e in steps] == [
+        ("VertexStarted", first), ("VertexCompleted", first),
+        ("VertexStarted", head), ("VertexCompleted", head)]
+    renderer = PlainRenderer()
+    text = "\n".join(line for e in events for line in renderer.feed(e))
+    assert "[build 1/2] first" in text and f" first-{token}" in text
+    numbered = [line for line in text.splitlines() if line.endswith("[build 2/2] second")]
+    assert len(numbered) == 1 and numbered[0].startswith("#")
+    n = numbered[0].split()[0]
+    assert any(line.startswith(f"{n} DONE ") for line in text.splitlines())
+
+    # Solving again answers both steps from the cache.
+    again = []
+    client.solve(graph.definition(head), solve_options(), on_event=again.append)
+    cached = {e.digest for e in again if isinstance(e, VertexCached)}
+    assert {first, head} <= cached
