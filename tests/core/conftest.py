@@ -107,3 +107,13 @@ def moto_endpoint() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_settings(settings, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch):
+    """Settings pointing the object store at a fresh bucket name on moto's server."""
+    # moto accepts any credentials; boto3 only needs some to sign requests.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    return settings.with_overrides(s3_endpoint=moto_endpoint,
+                                   s3_bucket=f"rb-{uuid.uuid4().hex[:12]}")
