@@ -253,7 +253,7 @@ class RegistryClient:
 
         Returns:
             ``True`` when mounted; ``False`` when the registry could not mount it (the
-            upload it opened instead is cancelled).
+            caller then uploads the blob).
 
         Raises:
             Denied: the credentials may not push ``repository`` or pull the source.
@@ -269,11 +269,9 @@ class RegistryClient:
                 f"mount {digest} from {from_repository} into {repository}",
                 params={"mount": digest, "from": from_repository},
             )
-            if response.status_code == 201:
-                return True
-            location = response.headers["Location"]
-            self.transport.request("DELETE", location, scopes, (204, 404), "cancel upload")
-            return False
+            # 202: the registry opened an ordinary upload instead.  Cancelling it needs
+            # ``delete``, which teams do not hold; the registry purges stale uploads.
+            return response.status_code == 201
 
         return self.transport.retrying(mount, "mount blob")
 

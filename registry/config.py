@@ -58,7 +58,6 @@ def render_registry_config(config: RegistryConfig) -> str:
         "storage": {
             "filesystem": {"rootdirectory": str(config.storage_dir)},
             "delete": {"enabled": True},
-            "maintenance": {"uploadpurging": {"enabled": False}},
         },
         "http": {"addr": config.addr, "secret": config.http_secret},
         "auth": {

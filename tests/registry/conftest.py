@@ -8,12 +8,15 @@ live under a temporary state directory and stop at the end of the session.  Unti
 
 from __future__ import annotations
 
+import gzip
+import io
 import shutil
 import socket
 import subprocess
+import tarfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,15 @@ from registry.auth import Credentials
 from registry.client import RegistryClient
 from registry.config import write_registry_config
 from registry.credentials import default_authenticator, robot_store, system_credential
+from registry.manifests import (
+    DOCKER_CONFIG,
+    DOCKER_LAYER_GZIP,
+    DOCKER_MANIFEST,
+    Descriptor,
+    image_config,
+    image_manifest,
+    sha256_digest,
+)
 from registry.transport import RetryPolicy
 from tests.conftest import need
 
@@ -107,6 +119,7 @@ class TokenRegistry:
     settings: Settings
     process: RegistryProcess
     tokens: TokenServer
+    teams: dict[str, Credentials] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -121,8 +134,10 @@ class TokenRegistry:
         return Credentials(cred.username, cred.secret)
 
     def team(self, team: str) -> Credentials:
-        """Fresh robot credentials for ``team`` (rotated so the secret is known)."""
-        return Credentials(*robot_store(self.state).rotate(team))
+        """Robot credentials for ``team``, made once per registry (secrets show once)."""
+        if team not in self.teams:
+            self.teams[team] = Credentials(*robot_store(self.state).create(team))
+        return self.teams[team]
 
     def client(self, credentials: Credentials | None, retry: RetryPolicy | None = None):
         return RegistryClient(self.url, credentials, retry=retry or RetryPolicy(attempts=2))
@@ -161,3 +176,42 @@ def own_registry(settings: Settings, tmp_path) -> TokenRegistry:
     yield running
     running.process.stop()
     running.tokens.stop()
+
+
+@dataclass(frozen=True)
+class SampleImage:
+    """A tiny but valid one-layer image, as the blobs and manifest to push."""
+
+    layer: bytes
+    config: bytes
+    manifest: bytes
+
+    @property
+    def digest(self) -> str:
+        return sha256_digest(self.manifest)
+
+    @property
+    def layer_digest(self) -> str:
+        return sha256_digest(self.layer)
+
+
+def make_image(files: dict[str, bytes]) -> SampleImage:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    layer = gzip.compress(raw.getvalue(), mtime=0)
+    config = image_config([sha256_digest(raw.getvalue())], {"Cmd": ["/hello"]})
+    manifest = image_manifest(
+        Descriptor(DOCKER_CONFIG, sha256_digest(config), len(config)),
+        [Descriptor(DOCKER_LAYER_GZIP, sha256_digest(layer), len(layer))],
+    )
+    return SampleImage(layer, config, manifest)
+
+
+def push_image(client: RegistryClient, repository: str, tag: str, image: SampleImage) -> str:
+    client.upload_blob(repository, image.layer)
+    client.upload_blob(repository, image.config)
+    return client.put_manifest(repository, tag, image.manifest, DOCKER_MANIFEST)
