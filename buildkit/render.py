@@ -62,7 +62,7 @@ class PlainRenderer:
             return head + [f"#{n} ERROR: {event.error}", ""]
         if isinstance(event, LogChunk):
             return self._log(event)
-        if isinstance(event, PushProgress) and event.status != "Pushing":
+        if isinstance(event, PushProgress) and event.status not in ("", "Pushing"):
             n, head = self._number(f"push:{event.ref}", f"[push] {event.ref}")
             return head + [f"#{n} {event.layer}: {event.status}".replace(" : ", " ")]
         if isinstance(event, Progress) and event.completed:

@@ -89,7 +89,7 @@ class SolveRun:
             try:
                 self._gateway()
                 response = control.result()
-            except grpc.RpcError as err:
+            except (grpc.RpcError, grpc.FutureCancelledError) as err:
                 raise self._translate(err, "Solve") from None
             finally:
                 self._finish(control, status)
@@ -196,8 +196,8 @@ class SolveRun:
         status.join(timeout=30)  # export vertexes arrive after Solve returns
         self._done.set()
 
-    def _translate(self, err: grpc.RpcError, what: str) -> BuildKitError:
-        if self.cancel_event.is_set():
+    def _translate(self, err: Exception, what: str) -> BuildKitError:
+        if self.cancel_event.is_set() or isinstance(err, grpc.FutureCancelledError):
             return SolveCancelled(f"solve {self.ref} cancelled")
         translated = from_rpc_error(err, what)
         failed = self.tracker.failing_vertex()

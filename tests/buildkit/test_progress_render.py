@@ -1,0 +1,104 @@
+"""Status responses → events → plain text and JSON, on real protobuf messages."""
+
+from __future__ import annotations
+
+import json
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from buildkit.pb import control_pb2
+from buildkit.progress import (
+    LogChunk,
+    Progress,
+    PushProgress,
+    Tracker,
+    VertexCached,
+    VertexCompleted,
+    VertexFailed,
+    VertexStarted,
+)
+from buildkit.render import PlainRenderer, to_json
+
+
+def ts(seconds: float) -> Timestamp:
+    return Timestamp(seconds=1_700_000_000 + int(seconds), nanos=int((seconds % 1) * 1e9))
+
+
+def vertex(digest, name, **kw):
+    return control_pb2.Vertex(digest=digest, name=name, **kw)
+
+
+def test_tracker_emits_one_event_per_transition_in_daemon_order():
+    tracker = Tracker()
+    responses = [
+        control_pb2.StatusResponse(vertexes=[vertex("sha256:a", "[build 1/2] a"),
+                                             vertex("sha256:b", "[build 2/2] b")]),
+        control_pb2.StatusResponse(vertexes=[vertex("sha256:a", "[build 1/2] a", started=ts(0))]),
+        control_pb2.StatusResponse(
+            vertexes=[vertex("sha256:a", "[build 1/2] a", started=ts(0))],
+            logs=[control_pb2.VertexLog(vertex="sha256:a", stream=1, msg=b"hello\n",
+                                        timestamp=ts(0.123))]),
+        control_pb2.StatusResponse(vertexes=[
+            vertex("sha256:a", "[build 1/2] a", started=ts(0), completed=ts(0.4)),
+            vertex("sha256:b", "[build 2/2] b", cached=True, started=ts(0.4),
+                   completed=ts(0.4))]),
+        control_pb2.StatusResponse(vertexes=[vertex("sha256:b", "[build 2/2] b", cached=True)]),
+    ]
+    events = [e for r in responses for e in tracker.feed(r)]
+    assert [type(e) for e in events] == [VertexStarted, LogChunk, VertexCompleted, VertexCached]
+    assert events[2].seconds == 0.4
+    assert events[1].data == b"hello\n" and events[1].stream == 1
+
+
+def test_failed_vertex_is_reported_once_and_cancellations_rank_last():
+    tracker = Tracker()
+    tracker.feed(control_pb2.StatusResponse(vertexes=[
+        vertex("sha256:x", "other", started=ts(0), completed=ts(1), error="context canceled"),
+        vertex("sha256:y", "[build 3/4] make", started=ts(0), completed=ts(2),
+               error="exit code: 2")]))
+    again = tracker.feed(control_pb2.StatusResponse(vertexes=[
+        vertex("sha256:y", "[build 3/4] make", started=ts(0), completed=ts(2),
+               error="exit code: 2")]))
+    assert again == []
+    assert tracker.failing_vertex().digest == "sha256:y"
+
+
+def test_plain_renderer_writes_buildkit_style_lines():
+    start = VertexStarted("sha256:a", "[build 1/4] apt-get install curl", ts(0).ToDatetime())
+    events = [
+        start,
+        LogChunk("sha256:a", 1, b"one\ntwo\n", ts(0.123).ToDatetime()),
+        VertexCompleted("sha256:a", start.name, start.started, ts(0.4).ToDatetime()),
+        VertexCached("sha256:b", "[build 2/4] echo hi"),
+        VertexFailed("sha256:c", "[build 3/4] make", "exit code: 2", None, None),
+    ]
+    renderer = PlainRenderer()
+    lines = [line for e in events for line in renderer.feed(e)]
+    assert lines == [
+        "#1 [build 1/4] apt-get install curl",
+        "#1 0.123 one",
+        "#1 0.123 two",
+        "#1 DONE 0.4s",
+        "",
+        "#2 [build 2/4] echo hi",
+        "#2 CACHED",
+        "",
+        "#3 [build 3/4] make",
+        "#3 ERROR: exit code: 2",
+        "",
+    ]
+
+
+def test_json_form_is_serialisable_and_keeps_exact_bytes():
+    events = [
+        VertexStarted("sha256:a", "step", ts(0).ToDatetime(), ("sha256:z",)),
+        LogChunk("sha256:a", 2, "é".encode()[:1], None),
+        Progress("sha256:a", "layer", "pulling", 5, 10, True, None),
+        PushProgress.from_engine("r/x:1", {"status": "Pushed", "id": "abc",
+                                           "progressDetail": {}}),
+    ]
+    records = json.loads(json.dumps([to_json(e) for e in events]))
+    assert [r["type"] for r in records] == ["vertex.started", "log", "progress", "push"]
+    assert records[0]["inputs"] == ["sha256:z"] and records[0]["started"].startswith("2023-")
+    assert records[1]["data_b64"] == "ww==" and records[1]["stream"] == 2
+    assert records[3]["layer"] == "abc" and records[3]["status"] == "Pushed"
