@@ -1,0 +1,188 @@
+"""Protobuf wire encoding in the field order BuildKit's Go client writes.
+
+Python's ``SerializeToString`` writes every field in field-number order, oneof
+members included. BuildKit's Go types are marshalled by vtprotobuf, which writes
+the ordinary fields by number and the set oneof member after them (for ``Op``:
+inputs, platform, constraints, then exec/source/file). Digests are taken over
+these bytes, so to match the Go client byte for byte we encode ourselves, driven
+by the message descriptors:
+
+* ordinary fields by number, then the set oneof member;
+* proto3 zero scalars omitted, but a set oneof member is written even when zero
+  (``UserOpt.byID = 0``), and a present empty submessage is written (``5a 00``);
+* map entries sorted by key, each entry writing its key and its value;
+* repeated numeric scalars packed (proto3 default).
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+_VARINT_TYPES = frozenset(
+    {
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_BOOL,
+        FieldDescriptor.TYPE_ENUM,
+    }
+)
+_LEN_TYPES = frozenset(
+    {FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES, FieldDescriptor.TYPE_MESSAGE}
+)
+_WIRE_VARINT = 0
+_WIRE_LEN = 2
+
+
+def encode(message: Message) -> bytes:
+    """Serialize ``message`` in the Go client's (vtprotobuf) field order.
+
+    Args:
+        message: any message of the project's protos whose fields are varint,
+            string, bytes or message typed (true for every LLB message).
+
+    Returns:
+        The wire bytes; equal input messages always give equal bytes.
+
+    Raises:
+        TypeError: for field types LLB never uses (fixed-width, zigzag).
+    """
+    out = bytearray()
+    _encode_message(message, out)
+    return bytes(out)
+
+
+def _put_varint(value: int, out: bytearray) -> None:
+    if value < 0:
+        value += 1 << 64  # negative ints are sign-extended to 10 bytes
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def _put_tag(number: int, wire_type: int, out: bytearray) -> None:
+    _put_varint((number << 3) | wire_type, out)
+
+
+def _put_len(payload: bytes | bytearray, out: bytearray) -> None:
+    _put_varint(len(payload), out)
+    out += payload
+
+
+@cache
+def _is_map(fd: FieldDescriptor) -> bool:
+    return fd.type == FieldDescriptor.TYPE_MESSAGE and fd.message_type.GetOptions().map_entry
+
+
+def _is_repeated(fd: FieldDescriptor) -> bool:
+    # ``is_repeated`` is the modern spelling; ``label`` is deprecated but older.
+    rep = getattr(fd, "is_repeated", None)
+    return rep if rep is not None else fd.label == FieldDescriptor.LABEL_REPEATED
+
+
+def _ordered(message: Message) -> list[tuple[FieldDescriptor, object]]:
+    # ListFields is already by number; a stable sort moves oneof members last.
+    fields = message.ListFields()
+    return sorted(fields, key=lambda fv: fv[0].containing_oneof is not None)
+
+
+def _encode_message(message: Message, out: bytearray) -> None:
+    for fd, value in _ordered(message):
+        if _is_map(fd):
+            _encode_map(fd, value, out)
+        elif _is_repeated(fd):
+            _encode_repeated(fd, value, out)
+        else:
+            _encode_single(fd, value, out)
+
+
+def _encode_single(fd: FieldDescriptor, value: object, out: bytearray) -> None:
+    if fd.type in _VARINT_TYPES:
+        _put_tag(fd.number, _WIRE_VARINT, out)
+        _put_varint(int(value), out)
+    elif fd.type in _LEN_TYPES:
+        _put_tag(fd.number, _WIRE_LEN, out)
+        _put_len(_len_payload(fd, value), out)
+    else:
+        raise TypeError(f"field {fd.full_name}: wire type {fd.type} is not used by LLB")
+
+
+def _len_payload(fd: FieldDescriptor, value: object) -> bytes | bytearray:
+    if fd.type == FieldDescriptor.TYPE_STRING:
+        return value.encode("utf-8")
+    if fd.type == FieldDescriptor.TYPE_BYTES:
+        return value
+    sub = bytearray()
+    _encode_message(value, sub)
+    return sub
+
+
+def _encode_repeated(fd: FieldDescriptor, values: list, out: bytearray) -> None:
+    if fd.type in _VARINT_TYPES:
+        packed = bytearray()
+        for v in values:
+            _put_varint(int(v), packed)
+        _put_tag(fd.number, _WIRE_LEN, out)
+        _put_len(packed, out)
+        return
+    for v in values:
+        _encode_single(fd, v, out)
+
+
+def _encode_map(fd: FieldDescriptor, mapping, out: bytearray) -> None:
+    entry = fd.message_type
+    key_fd, value_fd = entry.fields_by_number[1], entry.fields_by_number[2]
+    for key in sorted(mapping):
+        item = bytearray()
+        _encode_entry_field(key_fd, key, item)
+        _encode_entry_field(value_fd, mapping[key], item)
+        _put_tag(fd.number, _WIRE_LEN, out)
+        _put_len(item, out)
+
+
+def _encode_entry_field(fd: FieldDescriptor, value: object, out: bytearray) -> None:
+    # Map entries always carry both key and value, zero or not (as Go writes them).
+    _encode_single(fd, value, out)
+
+
+def to_dict(message: Message) -> dict:
+    """A JSON-ready view of ``message`` in the shape ``buildctl debug dump-llb`` prints.
+
+    Field names are the proto names; oneof members are nested under the oneof's
+    Go field name (``Op``, ``Action``, ``User``); integers stay integers, bytes
+    are base64, maps are sorted. Only fields present on the wire appear.
+    """
+    result: dict = {}
+    for fd, value in _ordered(message):
+        rendered = _render(fd, value)
+        oneof = fd.containing_oneof
+        if oneof is not None:
+            result.setdefault(oneof.name[:1].upper() + oneof.name[1:], {})[fd.name] = rendered
+        else:
+            result[fd.name] = rendered
+    return result
+
+
+def _render(fd: FieldDescriptor, value: object) -> object:
+    if _is_map(fd):
+        value_fd = fd.message_type.fields_by_number[2]
+        return {k: _render_one(value_fd, value[k]) for k in sorted(value)}
+    if _is_repeated(fd):
+        return [_render_one(fd, v) for v in value]
+    return _render_one(fd, value)
+
+
+def _render_one(fd: FieldDescriptor, value: object) -> object:
+    if fd.type == FieldDescriptor.TYPE_MESSAGE:
+        return to_dict(value)
+    if fd.type == FieldDescriptor.TYPE_BYTES:
+        return base64.b64encode(value).decode("ascii")
+    if fd.type == FieldDescriptor.TYPE_BOOL:
+        return bool(value)
+    return value
