@@ -1,0 +1,114 @@
+"""Our BuildKit client vs ``docker build`` (BuildKit) on the same daemon.
+
+Solves one small Definition (busybox base, two RUN steps, image export) through
+``buildkit.connect`` and builds the equivalent Dockerfile with Debian's Docker
+CLI (DOCKER_BUILDKIT=1), cold (after ``builder prune -a``) and warm (all
+cached).  Prints the median times and the ratio ours/CLI; target <= 1.05.
+
+Usage: .venv/bin/python bench/solve.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+import buildkit
+from buildkit.engine import EngineClient
+from core.config import Settings
+from llb.pb import ops_pb2
+
+STEPS = ("echo bench > /a", "cat /a /a > /b")
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DOCKER_CLI = "/usr/bin/docker"  # Debian's docker.io client (the other one is unrelated)
+
+
+def definition(base: str, host_network: bool) -> ops_pb2.Definition:
+    """FROM base; RUN each of STEPS — as LLB."""
+    ops, metadata = [], {}
+
+    def add(op: ops_pb2.Op, caps: tuple[str, ...]) -> str:
+        op.platform.OS, op.platform.Architecture = "linux", "amd64"
+        op.constraints.SetInParent()
+        data = op.SerializeToString(deterministic=True)
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        ops.append(data)
+        metadata[digest] = ops_pb2.OpMetadata(caps={c: True for c in caps})
+        return digest
+
+    head = add(ops_pb2.Op(source=ops_pb2.SourceOp(identifier=f"docker-image://{base}")),
+               ("source.image",))
+    for script in STEPS:
+        meta = ops_pb2.Meta(args=["/bin/sh", "-c", script],
+                            env=[DEFAULT_PATH], cwd="/")
+        op = ops_pb2.Op(inputs=[ops_pb2.Input(digest=head)], exec=ops_pb2.ExecOp(
+            meta=meta, mounts=[ops_pb2.Mount(input=0, dest="/", output=0)],
+            network=ops_pb2.HOST if host_network else ops_pb2.UNSET))
+        head = add(op, ("exec.meta.base", "exec.mount.bind", "exec.meta.network"))
+    terminal = ops_pb2.Op(inputs=[ops_pb2.Input(digest=head)])
+    d = ops_pb2.Definition(**{"def": [*ops, terminal.SerializeToString(deterministic=True)]})
+    for digest, meta in metadata.items():
+        d.metadata[digest].CopyFrom(meta)
+    return d
+
+
+def time_client(client, d, options) -> float:
+    start = time.perf_counter()
+    client.solve(d, options)
+    return time.perf_counter() - start
+
+
+def time_cli(settings: Settings, context: str, tag: str, host_network: bool) -> float:
+    env = dict(os.environ, DOCKER_BUILDKIT="1", DOCKER_HOST=settings.docker_host)
+    cmd = [DOCKER_CLI, "build", "-q", "-t", tag, context]
+    if host_network:
+        cmd[2:2] = ["--network", "host"]
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    base = f"{settings.registry}/library/busybox:latest"
+    host = settings.network_mode == "host"
+    engine = EngineClient(str(settings.docker_socket))
+    context = tempfile.mkdtemp(prefix="rb-bench-")
+    with open(os.path.join(context, "Dockerfile"), "w") as f:
+        f.write(f"FROM {base}\n" + "".join(f"RUN {s}\n" for s in STEPS))
+    d = definition(base, host)
+    options = buildkit.SolveOptions(image_name="rb-bench/ours:latest", push=False,
+                                    entitlements=("network.host",) if host else ())
+    times: dict[tuple[str, str], list[float]] = {}
+    try:
+        with buildkit.connect(settings.buildkit_addr) as client:
+            for run in range(args.runs):
+                # Alternate who goes first: the shared machine's noise drifts.
+                for who in ("ours", "cli") if run % 2 == 0 else ("cli", "ours"):
+                    engine.prune_build_cache(all_cache=True)
+                    for mode in ("cold", "warm"):
+                        if who == "ours":
+                            took = time_client(client, d, options)
+                        else:
+                            took = time_cli(settings, context, "rb-bench/cli:latest", host)
+                        times.setdefault((who, mode), []).append(took)
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+    print(f"{'mode':<6} {'ours (s)':>9} {'docker build (s)':>17} {'ratio':>7}  target <= 1.05")
+    for mode in ("cold", "warm"):
+        ours = statistics.median(times[("ours", mode)])
+        cli = statistics.median(times[("cli", mode)])
+        print(f"{mode:<6} {ours:>9.3f} {cli:>17.3f} {ours / cli:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
