@@ -41,7 +41,7 @@ def test_secret_is_readable_in_the_step_and_absent_from_logs_and_image(
     result = client.solve(definition, solve_options(image_name=name, secrets=lookup),
                           on_event=events.append)
 
-    assert asked == ["token"]
+    assert set(asked) == {"token"}
     assert result.image_digest.startswith("sha256:")
     logs = b"".join(e.data for e in events if isinstance(e, LogChunk))
     assert b"secret-ok" in logs
