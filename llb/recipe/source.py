@@ -33,6 +33,7 @@ class SourceMap:
 
     file: str
     lines: list[str]
+    text: str = ""
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
     ends: dict[Path, Position] = field(default_factory=dict)
@@ -40,7 +41,7 @@ class SourceMap:
 
     @classmethod
     def for_text(cls, file: str, text: str) -> SourceMap:
-        return cls(file=file, lines=text.splitlines())
+        return cls(file=file, lines=text.splitlines(), text=text)
 
     def position(self, path: Path, *, at_key: bool = False) -> Position:
         """The position of ``path`` (its key if ``at_key``), else of its nearest ancestor."""

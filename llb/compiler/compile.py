@@ -1,0 +1,131 @@
+"""``compile_recipe``: a validated recipe + compile inputs -> LLB Definition and image config.
+
+The whole compile is a pure function: no clock, randomness or I/O, so the same
+recipe and inputs always give the same bytes. Shape (recipe-spec.md §9.2, issue 3):
+
+    base image -> copy dzlaunch -> mkdir startup-scripts, /home/devzero
+      -> one layer per build step -> launch manifest -> runtime env script
+"""
+
+from __future__ import annotations
+
+from llb.compiler.build_steps import compile_build
+from llb.compiler.constants import (
+    DZLAUNCH,
+    DZLAUNCH_IN_IMAGE,
+    HOME,
+    LAUNCH_MANIFEST,
+    RUNTIME_ENV_SCRIPT,
+    STARTUP_DIR,
+)
+from llb.compiler.context import Context
+from llb.compiler.image_config import image_config
+from llb.compiler.inputs import CompileInputs, CompileResult, StepInfo
+from llb.compiler.launch import launch_manifest, runtime_env_script
+from llb.graph.fileop import copy, mkdir, mkfile
+from llb.graph.marshal import marshal
+from llb.graph.sources import image
+from llb.graph.state import State
+from llb.recipe import semantic
+from llb.recipe.diagnostics import RecipeError
+from llb.recipe.models import Recipe
+
+
+def compile_recipe(recipe: Recipe, inputs: CompileInputs) -> CompileResult:
+    """Compile ``recipe`` to an LLB Definition.
+
+    Args:
+        recipe: from :func:`llb.load_recipe` (its source map gives op locations and
+            error lines).
+        inputs: pinned image references, network mode and the team's names.
+
+    Returns:
+        The Definition bytes, image config, per-step info, the secret ids the
+        session must serve, and warnings.
+
+    Raises:
+        RecipeError: unknown secret references, an image outside the team's
+            namespace, or a step that cannot own its secret files.
+
+    Example:
+        >>> result = compile_recipe(load_recipe(text, "recipe.yaml"), CompileInputs(
+        ...     base_image="127.0.0.1:5000/library/busybox@sha256:…",
+        ...     dzlaunch_image="127.0.0.1:5000/library/dzlaunch@sha256:…"))
+    """
+    ctx = Context(recipe, inputs)
+    _check_names(ctx)
+    state = _setup(ctx)
+    state, build_infos = compile_build(state, ctx)
+    state, launch_infos = _finish(state, ctx)
+    if ctx.errors:
+        raise RecipeError(ctx.errors)
+    definition = marshal(state)
+    names = {
+        definition.metadata(d)["description"].get("llb.customname"): d for d in definition.digests
+    }
+    steps = tuple(
+        StepInfo(i.id, i.phase, i.type, i.name, i.lines, names.get(i.name, ""), i.secrets)
+        for i in build_infos
+    ) + tuple(launch_infos)
+    return CompileResult(
+        definition=definition.to_bytes(),
+        image_config=image_config(),
+        steps=steps,
+        secret_ids=tuple(ctx.secret_ids),
+        derived_secrets=dict(ctx.derived),
+        warnings=tuple(recipe.warnings) + tuple(ctx.warnings),
+        digest=definition.head[0],
+    )
+
+
+def _check_names(ctx: Context) -> None:
+    recipe, source = ctx.recipe, ctx.recipe.source
+    if source is not None:
+        ctx.errors += semantic.check_team(recipe.model_dump(), source, ctx.inputs.team)
+    namespace = ctx.inputs.team_namespace
+    if recipe.image and namespace and not _in_namespace(recipe.image, namespace):
+        ctx.error(
+            ("image",),
+            f"image must be in the team's namespace '{namespace}/' or in "
+            f"'library/': {recipe.image}",
+        )
+
+
+def _in_namespace(ref: str, namespace: str) -> bool:
+    first, _, rest = ref.partition("/")
+    path = rest if rest and ("." in first or ":" in first or first == "localhost") else ref
+    return path.startswith((f"{namespace}/", "library/"))
+
+
+def _setup(ctx: Context) -> State:
+    platform = ctx.inputs.platform
+    where = ctx.locations(("image",)) if ctx.recipe.image else ()
+    base = image(ctx.inputs.base_image, platform=platform, locations=where)
+    launcher = image(ctx.inputs.dzlaunch_image, platform=platform)
+    state = base.file(
+        copy(launcher, DZLAUNCH_IN_IMAGE, DZLAUNCH, create_dest_path=True),
+        custom_name="[setup] copy dzlaunch",
+    )
+    # uid 1000 rather than a name: the base image may not have a devzero user yet
+    layout = mkdir(STARTUP_DIR, 0o755, parents=True).mkdir(
+        HOME, 0o755, parents=True, owner=(1000, 1000)
+    )
+    return state.file(layout, custom_name=f"[setup] mkdir {STARTUP_DIR} {HOME}")
+
+
+def _finish(state: State, ctx: Context) -> tuple[State, list[StepInfo]]:
+    manifest, infos = launch_manifest(ctx)
+    where = ctx.locations(("launch",)) if ctx.recipe.launch else ()
+    state = state.file(
+        mkfile(LAUNCH_MANIFEST, 0o644, manifest),
+        custom_name=f"[launch] write {LAUNCH_MANIFEST}",
+        locations=where,
+    )
+    script = runtime_env_script(ctx)
+    if script is not None:
+        state = state.file(
+            mkdir("/etc/profile.d", 0o755, parents=True).mkfile(RUNTIME_ENV_SCRIPT, 0o644, script),
+            custom_name=f"[runtime] write {RUNTIME_ENV_SCRIPT}",
+            locations=ctx.locations(("runtime",)),
+        )
+    return state, infos
