@@ -64,8 +64,15 @@ def tar_directory(directory: Path, dest: Path) -> Path:
     """Write ``directory``'s tree as a rootfs tarball (sorted entries, numeric owners)."""
     with tarfile.open(dest, "w", format=tarfile.PAX_FORMAT) as tar:
         for path in sorted(directory.rglob("*")):
-            tar.add(path, arcname=str(path.relative_to(directory)), recursive=False)
+            arcname = str(path.relative_to(directory))
+            tar.add(path, arcname=arcname, recursive=False, filter=_numeric_owner)
     return dest
+
+
+def _numeric_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    # The image's own /etc/passwd decides names; the build host's must not leak in.
+    info.uname = info.gname = ""
+    return info
 
 
 def _already_seeded(client: RegistryClient, repository: str, tag: str, config_digest: str):
