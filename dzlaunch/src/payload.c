@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "secrets.h"
 #include "util.h"
 #include "words.h"
 
@@ -177,6 +178,15 @@ int step_from_json(const jval_t *obj, const char *where, step_t *s, char *err, s
     for (size_t i = 0; i < s->n_env; i++)
         if (!valid_env_name(s->env[i].key))
             return bad(&c, "env: '%s' is not a valid variable name", s->env[i].key);
+    for (size_t i = 0; i < s->n_secret_env; i++) {
+        char ref[256];
+        const char *at = s->secret_env[i].value, *end;
+        while ((at = secret_ref_find(at, &end, ref, sizeof ref))) {
+            if (!step_secret_path(s, ref))
+                return bad(&c, "secret_env[%zu]: secret %s has no entry in secret_files", i, ref);
+            at = end;
+        }
+    }
     for (size_t i = 0; i < s->n_secret_files; i++)
         if (s->secret_files[i].value[0] != '/')
             return bad(&c, "secret_files: the path of '%s' must be absolute",
