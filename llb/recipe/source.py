@@ -58,11 +58,19 @@ class SourceMap:
             probe = probe[:-1]
 
     def line_range(self, path: Path) -> tuple[int, int]:
-        """First and last line of the value at ``path`` (1-based, inclusive)."""
+        """First and last line of the value at ``path`` (1-based, inclusive).
+
+        A block collection ends where the next item starts, so trailing blank,
+        comment and indentation-only positions are trimmed off the end.
+        """
         start = self.position(path, at_key=True)[0]
-        end = self.ends.get(tuple(path), (start, 1))
-        last = end[0] if end[1] > 1 else max(end[0] - 1, start)
-        return start, max(last, start)
+        line, col = self.ends.get(tuple(path), (start, 1))
+        before = self.line_text(line)[: col - 1].strip()
+        if before in ("", "-"):
+            line -= 1
+        while line > start and self.line_text(line).strip()[:1] in ("", "#"):
+            line -= 1
+        return start, max(line, start)
 
     def line_text(self, line: int) -> str:
         return self.lines[line - 1] if 0 < line <= len(self.lines) else ""

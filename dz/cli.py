@@ -1,0 +1,23 @@
+"""The ``dz`` command line. Subcommands live in their own modules and register here."""
+
+from __future__ import annotations
+
+import click
+
+from dz.compile_cmd import compile_command
+
+
+@click.group()
+def dz() -> None:
+    """Recipe Builder command line."""
+
+
+dz.add_command(compile_command)
+
+
+def main() -> None:
+    dz()
+
+
+if __name__ == "__main__":
+    main()
