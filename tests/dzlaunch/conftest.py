@@ -72,12 +72,12 @@ def dzlaunch() -> Path:
 def run_build(dzlaunch: Path) -> Callable[..., subprocess.CompletedProcess]:
     """Runs ``dzlaunch --mode build`` on a step built from keyword overrides."""
 
-    def run(env: dict | None = None, timeout: float = 120, **fields: object):
+    def run(proc_env: dict | None = None, timeout: float = 120, **fields: object):
         payload = encode(step(**fields))
         return subprocess.run(
             [str(dzlaunch), "--mode", "build", payload],
             capture_output=True,
-            env=env,
+            env=proc_env,
             timeout=timeout,
         )
 

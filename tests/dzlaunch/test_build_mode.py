@@ -76,7 +76,7 @@ def test_directory_that_is_a_file_fails_clearly(run_build, tmp_path):
 
 def test_home_user_logname_come_from_passwd(run_build, relayed):
     me = pwd.getpwuid(os.geteuid())
-    proc = run_build(user=me.pw_name, script='echo "$HOME|$USER|$LOGNAME"\n', env=dict(HOME="/x"))
+    proc = run_build(user=me.pw_name, script='echo "$HOME|$USER|$LOGNAME"\n', proc_env={"HOME": "/x"})
     assert relayed(proc.stdout) == f"{me.pw_dir}|{me.pw_name}|{me.pw_name}\n".encode()
 
 
@@ -124,17 +124,19 @@ def test_script_file_is_private_and_removed(run_build, relayed):
 
 def test_script_goes_to_tmpdir_when_set(run_build, relayed, tmp_path):
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    proc = run_build(script='echo "$0"\n', env=env)
+    proc = run_build(script='echo "$0"\n', proc_env=env)
     assert relayed(proc.stdout).decode().startswith(f"{tmp_path}/dzlaunch-")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_payload_env_map_is_exported(dzlaunch, encode_payload, make_step, relayed):
-    obj = make_step(env={"GREETING": "hello world", "EMPTY": ""}, script='echo "$GREETING|$EMPTY"\n')
-    proc = subprocess.run(
-        [str(dzlaunch), "--mode", "build", encode_payload(obj)], capture_output=True, timeout=60
-    )
+def test_payload_env_map_is_exported(run_build, relayed):
+    proc = run_build(env={"GREETING": "hello world", "EMPTY": ""}, script='echo "$GREETING|$EMPTY"\n')
     assert relayed(proc.stdout) == b"hello world|\n"
+
+
+def test_path_has_a_default_when_the_environment_lacks_one(run_build, relayed):
+    proc = run_build(proc_env={}, shell="/bin/sh {}", script='echo "$PATH"\n')
+    assert relayed(proc.stdout) == b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
 
 
 def test_shell_template_is_split_shell_style(run_build, relayed):
