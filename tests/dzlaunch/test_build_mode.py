@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pwd
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -76,7 +75,9 @@ def test_directory_that_is_a_file_fails_clearly(run_build, tmp_path):
 
 def test_home_user_logname_come_from_passwd(run_build, relayed):
     me = pwd.getpwuid(os.geteuid())
-    proc = run_build(user=me.pw_name, script='echo "$HOME|$USER|$LOGNAME"\n', proc_env={"HOME": "/x"})
+    proc = run_build(
+        user=me.pw_name, script='echo "$HOME|$USER|$LOGNAME"\n', proc_env={"HOME": "/x"}
+    )
     assert relayed(proc.stdout) == f"{me.pw_dir}|{me.pw_name}|{me.pw_name}\n".encode()
 
 
@@ -109,7 +110,7 @@ def test_stdin_is_dev_null(run_build, relayed):
 
 
 def test_child_runs_in_its_own_process_group(run_build, relayed):
-    script = "read -r _ _ _ _ pgrp _ < /proc/$$/stat\necho \"$$ $pgrp\"\n"
+    script = 'read -r _ _ _ _ pgrp _ < /proc/$$/stat\necho "$$ $pgrp"\n'
     proc = run_build(script=script)
     pid, pgrp = relayed(proc.stdout).split()
     assert pid == pgrp
@@ -130,7 +131,9 @@ def test_script_goes_to_tmpdir_when_set(run_build, relayed, tmp_path):
 
 
 def test_payload_env_map_is_exported(run_build, relayed):
-    proc = run_build(env={"GREETING": "hello world", "EMPTY": ""}, script='echo "$GREETING|$EMPTY"\n')
+    proc = run_build(
+        env={"GREETING": "hello world", "EMPTY": ""}, script='echo "$GREETING|$EMPTY"\n'
+    )
     assert relayed(proc.stdout) == b"hello world|\n"
 
 
@@ -147,7 +150,7 @@ def test_shell_template_is_split_shell_style(run_build, relayed):
 
 
 def test_every_placeholder_is_replaced(run_build, relayed):
-    proc = run_build(shell="/bin/sh -c 'test \"$0\" = \"$1\" && echo same' {} {}", script="x\n")
+    proc = run_build(shell='/bin/sh -c \'test "$0" = "$1" && echo same\' {} {}', script="x\n")
     assert relayed(proc.stdout) == b"same\n"
 
 

@@ -63,9 +63,7 @@ def test_binary_output_passes_through_and_keeps_the_framing(run_build, relayed, 
 
 
 def test_stdout_and_stderr_order_is_preserved(dzlaunch, encode_payload, make_step, relayed):
-    script = "".join(
-        f"echo out-{i}\nsleep 0.05\necho err-{i} >&2\nsleep 0.05\n" for i in range(5)
-    )
+    script = "".join(f"echo out-{i}\nsleep 0.05\necho err-{i} >&2\nsleep 0.05\n" for i in range(5))
     read, write = os.pipe()
     with os.fdopen(read, "rb") as reader:
         proc = subprocess.Popen(

@@ -23,7 +23,7 @@ def secret_file(tmp_path):
 
 def with_secret(path: str, ref: str = "team.TOKEN", template: str | None = None) -> dict:
     return {
-        "secret_env": [{"name": "TOKEN", "template": template or "{{secret:%s}}" % ref}],
+        "secret_env": [{"name": "TOKEN", "template": template or "{{secret:" + ref + "}}"}],
         "secret_files": {ref: path},
     }
 
@@ -32,7 +32,8 @@ def test_template_is_substituted_into_the_env_var(run_build, secret_file, tmp_pa
     out = tmp_path / "seen"
     template = "Bearer {{ secret:team.TOKEN }} and {{secret:team.TOKEN}} {{ not.a.ref }}"
     proc = run_build(
-        script=f'printf %s "$TOKEN" > {out}\n', **with_secret(secret_file(SECRET), template=template)
+        script=f'printf %s "$TOKEN" > {out}\n',
+        **with_secret(secret_file(SECRET), template=template),
     )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text() == f"Bearer {SECRET} and {SECRET} {{{{ not.a.ref }}}}"
@@ -40,18 +41,20 @@ def test_template_is_substituted_into_the_env_var(run_build, secret_file, tmp_pa
 
 def test_several_secrets_and_namespaces(run_build, secret_file, tmp_path):
     out = tmp_path / "seen"
-    files = {"team.A": secret_file("alpha-value", "team.A"), "user.B": secret_file("beta", "user.B")}
+    files = {
+        "team.A": secret_file("alpha-value", "team.A"),
+        "user.B": secret_file("beta", "user.B"),
+    }
     env = [{"name": "COMBINED", "template": "{{secret:team.A}}:{{\tsecret : user.B\t}}"}]
-    proc = run_build(
-        script=f'printf %s "$COMBINED" > {out}\n', secret_env=env, secret_files=files
-    )
+    proc = run_build(script=f'printf %s "$COMBINED" > {out}\n', secret_env=env, secret_files=files)
     assert proc.returncode == 0, proc.stderr
     assert out.read_text() == "alpha-value:beta"
 
 
 def test_plain_value_is_redacted_on_both_streams(run_build, secret_file, relayed):
     proc = run_build(
-        script='echo "token is $TOKEN!"\necho "err $TOKEN" >&2\n', **with_secret(secret_file(SECRET))
+        script='echo "token is $TOKEN!"\necho "err $TOKEN" >&2\n',
+        **with_secret(secret_file(SECRET)),
     )
     assert relayed(proc.stdout) == b"token is ***!\n"
     assert proc.stderr == b"err ***\n"
@@ -104,9 +107,7 @@ def test_secret_prefix_at_end_of_output_is_not_lost(run_build, secret_file, rela
 
 def test_unreferenced_secret_files_are_redacted_too(run_build, secret_file, relayed):
     path = secret_file("mounted-only-value", "devzero.GITHUB_GIT_CONFIG")
-    proc = run_build(
-        script=f"cat {path}; echo\n", secret_files={"devzero.GITHUB_GIT_CONFIG": path}
-    )
+    proc = run_build(script=f"cat {path}; echo\n", secret_files={"devzero.GITHUB_GIT_CONFIG": path})
     assert relayed(proc.stdout) == b"***\n"
 
 
