@@ -143,3 +143,15 @@ def test_two_workers_claiming_the_same_build_one_wins(engine: Engine) -> None:
     build_id = _new_build(engine)
     results = _race(engine, build_id, [(S.QUEUED, S.COMPILING)] * 3)
     assert sorted(results) == [False, False, True]
+
+
+def test_a_session_that_read_before_another_writer_loses_cleanly(engine: Engine) -> None:
+    build_id = _new_build(engine)
+    Session = make_session_factory(engine)
+    with Session() as slow, Session() as fast:
+        assert slow.get(Build, build_id).state is S.QUEUED
+        assert transition(fast, build_id, S.QUEUED, S.COMPILING)
+        fast.commit()
+        assert not transition(slow, build_id, S.QUEUED, S.CANCELLED)
+        slow.commit()
+        assert slow.get(Build, build_id).state is S.COMPILING
