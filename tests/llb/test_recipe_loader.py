@@ -149,7 +149,8 @@ def test_too_many_build_steps():
     steps = "".join(f"    - {{type: command, command: 'echo {i}'}}\n" for i in range(101))
     errors = errors_of(f'version: "3"\nbuild:\n  steps:\n{steps}')
     assert errors == [
-        "r.yaml:4:5: build.steps: too many build steps (101); at most 100 are supported — merge steps"
+        "r.yaml:4:5: build.steps: too many build steps (101); "
+        "at most 100 are supported — merge steps"
     ]
 
 
