@@ -29,7 +29,7 @@ from registry import token_service
 from registry.auth import Credentials
 from registry.client import RegistryClient
 from registry.config import write_registry_config
-from registry.credentials import default_authenticator, robot_store, system_credential
+from registry.credentials import robot_store
 from registry.manifests import (
     DOCKER_CONFIG,
     DOCKER_LAYER_GZIP,
@@ -40,6 +40,7 @@ from registry.manifests import (
     sha256_digest,
 )
 from registry.transport import RetryPolicy
+from registry.wiring import authenticator_for, system_credentials
 from tests.conftest import need
 
 REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
@@ -96,10 +97,7 @@ class TokenServer:
 
     def __init__(self, settings: Settings, port: int):
         app = Flask("registry-token-test")
-        authenticator = default_authenticator(
-            settings.state_dir / "registry", settings.registry_system_user
-        )
-        token_service.init_app(app, settings, authenticator)
+        token_service.init_app(app, settings, authenticator_for(settings))
         self.app = app
         self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -130,8 +128,7 @@ class TokenRegistry:
         return self.settings.state_dir / "registry"
 
     def system(self) -> Credentials:
-        cred = system_credential(self.state, self.settings.registry_system_user)
-        return Credentials(cred.username, cred.secret)
+        return system_credentials(self.settings)
 
     def team(self, team: str) -> Credentials:
         """Robot credentials for ``team``, made once per registry (secrets show once)."""

@@ -1,6 +1,6 @@
 """Team isolation on the real registry: every answer asserted is the registry's own.
 
-Team ``acme`` owns ``acme/app`` (an image tag and the ``:cache`` tag); team ``globex``
+Team ``acme`` owns ``acme/private`` (an image tag and the ``:cache`` tag); team ``globex``
 and an anonymous client try every operation on it.
 """
 
@@ -30,8 +30,8 @@ def world(token_registry):
     acme = token_registry.client(token_registry.team("acme"))
     globex = token_registry.client(token_registry.team("globex"))
     anonymous = token_registry.client(None)
-    push_image(acme, "acme/app", "1", ACME_IMAGE)
-    push_image(acme, "acme/app", "cache", CACHE_IMAGE)
+    push_image(acme, "acme/private", "1", ACME_IMAGE)
+    push_image(acme, "acme/private", "cache", CACHE_IMAGE)
     push_image(globex, "globex/app", "1", GLOBEX_IMAGE)
     with token_registry.client(token_registry.system()) as system:
         push_image(system, "library/base", "latest", make_image({"base": b"shared"}))
@@ -41,25 +41,29 @@ def world(token_registry):
 
 
 OPERATIONS = {
-    "pull manifest": lambda c: c.get_manifest("acme/app", "1"),
-    "pull cache manifest": lambda c: c.get_manifest("acme/app", "cache"),
-    "head manifest": lambda c: c.manifest_descriptor("acme/app", ACME_IMAGE.digest),
-    "pull blob": lambda c: c.get_blob("acme/app", ACME_IMAGE.layer_digest),
-    "check blob": lambda c: c.blob_exists("acme/app", ACME_IMAGE.layer_digest),
-    "list tags": lambda c: c.list_tags("acme/app"),
-    "push blob": lambda c: c.upload_blob("acme/app", b"intruder"),
-    "push chunked blob": lambda c: c.upload_blob("acme/app", b"intruder" * 99, chunk_size=100),
+    "pull manifest": lambda c: c.get_manifest("acme/private", "1"),
+    "pull cache manifest": lambda c: c.get_manifest("acme/private", "cache"),
+    "head manifest": lambda c: c.manifest_descriptor("acme/private", ACME_IMAGE.digest),
+    "pull blob": lambda c: c.get_blob("acme/private", ACME_IMAGE.layer_digest),
+    "check blob": lambda c: c.blob_exists("acme/private", ACME_IMAGE.layer_digest),
+    "list tags": lambda c: c.list_tags("acme/private"),
+    "push blob": lambda c: c.upload_blob("acme/private", b"intruder"),
+    "push chunked blob": lambda c: c.upload_blob("acme/private", b"intruder" * 99, chunk_size=100),
     "overwrite tag": lambda c: c.put_manifest(
-        "acme/app", "1", GLOBEX_IMAGE.manifest, DOCKER_MANIFEST
+        "acme/private", "1", GLOBEX_IMAGE.manifest, DOCKER_MANIFEST
     ),
     "poison cache": lambda c: c.put_manifest(
-        "acme/app", "cache", GLOBEX_IMAGE.manifest, DOCKER_MANIFEST
+        "acme/private", "cache", GLOBEX_IMAGE.manifest, DOCKER_MANIFEST
     ),
-    "mount out of acme": lambda c: c.mount_blob("globex/app", ACME_IMAGE.layer_digest, "acme/app"),
-    "mount into acme": lambda c: c.mount_blob("acme/app", GLOBEX_IMAGE.layer_digest, "globex/app"),
-    "delete manifest": lambda c: c.delete_manifest("acme/app", ACME_IMAGE.digest),
-    "delete cache": lambda c: c.delete_manifest("acme/app", CACHE_IMAGE.digest),
-    "delete blob": lambda c: c.delete_blob("acme/app", ACME_IMAGE.layer_digest),
+    "mount out of acme": lambda c: c.mount_blob(
+        "globex/app", ACME_IMAGE.layer_digest, "acme/private"
+    ),
+    "mount into acme": lambda c: c.mount_blob(
+        "acme/private", GLOBEX_IMAGE.layer_digest, "globex/app"
+    ),
+    "delete manifest": lambda c: c.delete_manifest("acme/private", ACME_IMAGE.digest),
+    "delete cache": lambda c: c.delete_manifest("acme/private", CACHE_IMAGE.digest),
+    "delete blob": lambda c: c.delete_blob("acme/private", ACME_IMAGE.layer_digest),
 }
 
 
@@ -72,9 +76,9 @@ def test_other_team_and_anonymous_are_denied(world, who, operation):
         OPERATIONS[operation](client)
     assert denied.value.status == 401  # the registry's insufficient_scope challenge
     # … and acme's repository is exactly as acme left it.
-    assert sorted(acme.list_tags("acme/app")) == ["1", "cache"]
-    assert acme.get_manifest("acme/app", "1").digest == ACME_IMAGE.digest
-    assert acme.get_manifest("acme/app", "cache").digest == CACHE_IMAGE.digest
+    assert sorted(acme.list_tags("acme/private")) == ["1", "cache"]
+    assert acme.get_manifest("acme/private", "1").digest == ACME_IMAGE.digest
+    assert acme.get_manifest("acme/private", "cache").digest == CACHE_IMAGE.digest
 
 
 def test_mount_out_of_acme_left_nothing_in_globex(world):
@@ -84,8 +88,8 @@ def test_mount_out_of_acme_left_nothing_in_globex(world):
 
 def test_the_owner_can_do_what_the_others_cannot(world):
     acme, _, _ = world
-    assert acme.get_blob("acme/app", ACME_IMAGE.layer_digest) == ACME_IMAGE.layer
-    assert acme.mount_blob("acme/copy", ACME_IMAGE.layer_digest, "acme/app")
+    assert acme.get_blob("acme/private", ACME_IMAGE.layer_digest) == ACME_IMAGE.layer
+    assert acme.mount_blob("acme/copy", ACME_IMAGE.layer_digest, "acme/private")
 
 
 def test_teams_pull_library_but_cannot_push_it(world):
@@ -108,7 +112,7 @@ def token_for(registry, credentials, scope: str) -> str:
     return response.json()["token"]
 
 
-def registry_answer(registry, token: str, path: str = "/v2/acme/app/manifests/1"):
+def registry_answer(registry, token: str, path: str = "/v2/acme/private/manifests/1"):
     response = requests.get(
         registry.url + path,
         headers={"Authorization": f"Bearer {token}", "Accept": DOCKER_MANIFEST},
@@ -139,17 +143,17 @@ def test_acme_asking_for_globex_scope_gets_no_actions(token_registry, world):
 
 
 def test_no_token_is_a_plain_challenge(token_registry, world):
-    response = requests.get(token_registry.url + "/v2/acme/app/tags/list", timeout=10)
+    response = requests.get(token_registry.url + "/v2/acme/private/tags/list", timeout=10)
     challenge = parse_challenge(response.headers["WWW-Authenticate"])
     assert response.status_code == 401 and "error" not in challenge
     assert challenge["realm"] == token_registry.settings.registry_realm
     basic = requests.get(
-        token_registry.url + "/v2/acme/app/tags/list", auth=("acme+robot", "x"), timeout=10
+        token_registry.url + "/v2/acme/private/tags/list", auth=("acme+robot", "x"), timeout=10
     )
     assert basic.status_code == 401  # Basic credentials sent to the registry are ignored
 
 
-ACCESS = [{"type": "repository", "name": "acme/app", "actions": ["pull"]}]
+ACCESS = [{"type": "repository", "name": "acme/private", "actions": ["pull"]}]
 
 
 def forged(registry, tmp_path, case: str) -> str:
@@ -195,6 +199,6 @@ def test_denials_are_not_retried(token_registry, world):
     sent = []
     patient.transport.session.hooks["response"].append(lambda r, *a, **k: sent.append(r.url))
     with pytest.raises(Denied):
-        patient.list_tags("acme/app")
+        patient.list_tags("acme/private")
     # One try and one after refreshing the token; no backoff loop over five attempts.
-    assert len([u for u in sent if "/v2/acme/app/tags/list" in u]) == 2
+    assert len([u for u in sent if "/v2/acme/private/tags/list" in u]) == 2
