@@ -12,6 +12,11 @@ by the message descriptors:
   (``UserOpt.byID = 0``), and a present empty submessage is written (``5a 00``);
 * map entries sorted by key, each entry writing its key and its value;
 * repeated numeric scalars packed (proto3 default).
+
+Speed: for a message type whose whole subtree has no map and whose oneof members
+all come after its ordinary fields (ExecOp, FileOp, Mount, ...), Python's own
+serializer already writes exactly these bytes, so the C implementation is used
+for it and only the rest is walked here.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import base64
 from functools import cache
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 _VARINT_TYPES = frozenset(
@@ -53,8 +58,39 @@ def encode(message: Message) -> bytes:
         TypeError: for field types LLB never uses (fixed-width, zigzag).
     """
     out = bytearray()
-    _encode_message(message, out)
+    _encode_message(message, out, fast=True)
     return bytes(out)
+
+
+def encode_generic(message: Message) -> bytes:
+    """:func:`encode` without the fast path: the pure descriptor walk (cross-checks it)."""
+    out = bytearray()
+    _encode_message(message, out, fast=False)
+    return bytes(out)
+
+
+@cache
+def _python_order_is_go_order(descriptor: Descriptor) -> bool:
+    """True when ``SerializeToString(deterministic=True)`` gives the Go bytes."""
+    return _order_safe(descriptor, frozenset())
+
+
+def _order_safe(descriptor: Descriptor, visiting: frozenset) -> bool:
+    if descriptor in visiting:
+        return False  # recursive types (Definition inside SourceInfo) take the slow path
+    fields = descriptor.fields
+    if any(_is_map(fd) for fd in fields):
+        return False  # Python sorts map entries by their bytes, Go by key
+    ordinary = [fd.number for fd in fields if fd.containing_oneof is None]
+    members = [fd.number for fd in fields if fd.containing_oneof is not None]
+    if ordinary and members and min(members) < max(ordinary):
+        return False
+    inner = visiting | {descriptor}
+    return all(
+        _order_safe(fd.message_type, inner)
+        for fd in fields
+        if fd.type == FieldDescriptor.TYPE_MESSAGE
+    )
 
 
 def _put_varint(value: int, out: bytearray) -> None:
@@ -92,38 +128,41 @@ def _ordered(message: Message) -> list[tuple[FieldDescriptor, object]]:
     return sorted(fields, key=lambda fv: fv[0].containing_oneof is not None)
 
 
-def _encode_message(message: Message, out: bytearray) -> None:
+def _encode_message(message: Message, out: bytearray, fast: bool) -> None:
+    if fast and _python_order_is_go_order(message.DESCRIPTOR):
+        out += message.SerializeToString(deterministic=True)
+        return
     for fd, value in _ordered(message):
         if _is_map(fd):
-            _encode_map(fd, value, out)
+            _encode_map(fd, value, out, fast)
         elif _is_repeated(fd):
-            _encode_repeated(fd, value, out)
+            _encode_repeated(fd, value, out, fast)
         else:
-            _encode_single(fd, value, out)
+            _encode_single(fd, value, out, fast)
 
 
-def _encode_single(fd: FieldDescriptor, value: object, out: bytearray) -> None:
+def _encode_single(fd: FieldDescriptor, value: object, out: bytearray, fast: bool) -> None:
     if fd.type in _VARINT_TYPES:
         _put_tag(fd.number, _WIRE_VARINT, out)
         _put_varint(int(value), out)
     elif fd.type in _LEN_TYPES:
         _put_tag(fd.number, _WIRE_LEN, out)
-        _put_len(_len_payload(fd, value), out)
+        _put_len(_len_payload(fd, value, fast), out)
     else:
         raise TypeError(f"field {fd.full_name}: wire type {fd.type} is not used by LLB")
 
 
-def _len_payload(fd: FieldDescriptor, value: object) -> bytes | bytearray:
+def _len_payload(fd: FieldDescriptor, value: object, fast: bool) -> bytes | bytearray:
     if fd.type == FieldDescriptor.TYPE_STRING:
         return value.encode("utf-8")
     if fd.type == FieldDescriptor.TYPE_BYTES:
         return value
     sub = bytearray()
-    _encode_message(value, sub)
+    _encode_message(value, sub, fast)
     return sub
 
 
-def _encode_repeated(fd: FieldDescriptor, values: list, out: bytearray) -> None:
+def _encode_repeated(fd: FieldDescriptor, values: list, out: bytearray, fast: bool) -> None:
     if fd.type in _VARINT_TYPES:
         packed = bytearray()
         for v in values:
@@ -132,23 +171,19 @@ def _encode_repeated(fd: FieldDescriptor, values: list, out: bytearray) -> None:
         _put_len(packed, out)
         return
     for v in values:
-        _encode_single(fd, v, out)
+        _encode_single(fd, v, out, fast)
 
 
-def _encode_map(fd: FieldDescriptor, mapping, out: bytearray) -> None:
+def _encode_map(fd: FieldDescriptor, mapping, out: bytearray, fast: bool) -> None:
     entry = fd.message_type
     key_fd, value_fd = entry.fields_by_number[1], entry.fields_by_number[2]
     for key in sorted(mapping):
+        # Map entries always carry both key and value, zero or not (as Go writes them).
         item = bytearray()
-        _encode_entry_field(key_fd, key, item)
-        _encode_entry_field(value_fd, mapping[key], item)
+        _encode_single(key_fd, key, item, fast)
+        _encode_single(value_fd, mapping[key], item, fast)
         _put_tag(fd.number, _WIRE_LEN, out)
         _put_len(item, out)
-
-
-def _encode_entry_field(fd: FieldDescriptor, value: object, out: bytearray) -> None:
-    # Map entries always carry both key and value, zero or not (as Go writes them).
-    _encode_single(fd, value, out)
 
 
 def to_dict(message: Message) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llb.graph.wire import encode, to_dict
+from llb.graph.wire import encode, encode_generic, to_dict
 from llb.pb import ops_pb2 as pb
 
 text = st.text(max_size=12)
@@ -90,6 +90,7 @@ def test_random_ops_round_trip(op):
     parsed.ParseFromString(data)
     assert parsed == op
     assert encode(parsed) == data
+    assert encode_generic(op) == data  # the C fast path writes what the walk writes
 
 
 @settings(max_examples=60, deadline=None)
@@ -97,3 +98,12 @@ def test_random_ops_round_trip(op):
 def test_without_oneofs_bytes_equal_pythons_deterministic_form(ms, meta):
     message = pb.ExecOp(meta=meta, mounts=ms)
     assert encode(message) == message.SerializeToString(deterministic=True)
+
+
+def test_fast_path_is_used_only_where_python_order_is_go_order():
+    from llb.graph.wire import _python_order_is_go_order as safe
+
+    assert safe(pb.ExecOp.DESCRIPTOR) and safe(pb.FileOp.DESCRIPTOR) and safe(pb.UserOpt.DESCRIPTOR)
+    assert not safe(pb.Op.DESCRIPTOR)  # oneof 2..7 before platform/constraints
+    assert not safe(pb.SourceOp.DESCRIPTOR)  # map attrs
+    assert not safe(pb.Definition.DESCRIPTOR)
