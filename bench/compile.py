@@ -1,0 +1,77 @@
+"""Compile speed: ms per compile of a 100-step and a 10-step recipe, and ops/s.
+
+Target (issue 3): a 100-step recipe compiles in under 10 ms. Prints figures and
+the ratio to the target; never asserts (speed is not checked by tests).
+
+    python -m bench.compile [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from llb import CompileInputs, TeamNames, compile_recipe, load_recipe
+from llb.graph.definition import Definition
+
+TARGET_MS_100 = 10.0
+INPUTS = CompileInputs(
+    base_image="127.0.0.1:5000/library/devbox@sha256:" + "1" * 64,
+    dzlaunch_image="127.0.0.1:5000/library/dzlaunch@sha256:" + "2" * 64,
+    team=TeamNames(variables={"URL": "https://x"}, secrets={"TOKEN": "4"}),
+    team_namespace="team-a",
+)
+_KINDS = [
+    '    - type: command\n      name: step {i}\n      command: |\n        echo "step {i}"\n'
+    "        make -C /src target-{i}\n      environment:\n"
+    '        - {{name: TOKEN, value: "{{{{secret:team.TOKEN}}}}"}}\n',
+    "    - type: apt-get\n      packages: [pkg-{i}, tool-{i}]\n",
+    '    - type: file\n      path: /etc/app/{i}.conf\n      content: "n = {i}"\n',
+    "    - type: directory\n      path: /srv/d{i}\n      user: devzero\n",
+]
+
+
+def recipe_text(steps: int) -> str:
+    body = "".join(_KINDS[i % len(_KINDS)].format(i=i) for i in range(steps))
+    return (
+        'version: "3"\nbuild:\n  environment:\n    - {name: URL, value: '
+        '"{{secret:team.URL}}"}\n  steps:\n' + body
+    )
+
+
+def measure(steps: int, rounds: int) -> tuple[float, float, int]:
+    """(ms per compile, ms per load+compile, ops per Definition)."""
+    text = recipe_text(steps)
+    recipe = load_recipe(text, "bench.yaml")
+    ops = len(Definition.from_bytes(compile_recipe(recipe, INPUTS).definition))
+    started = time.perf_counter()
+    for _ in range(rounds):
+        compile_recipe(recipe, INPUTS)
+    compile_ms = (time.perf_counter() - started) * 1000 / rounds
+    started = time.perf_counter()
+    for _ in range(rounds):
+        compile_recipe(load_recipe(text, "bench.yaml"), INPUTS)
+    total_ms = (time.perf_counter() - started) * 1000 / rounds
+    return compile_ms, total_ms, ops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=50)
+    args = parser.parse_args()
+    print(f"{'steps':>5} {'ops':>5} {'compile ms':>11} {'load+compile ms':>16} {'ops/s':>10}")
+    for steps in (10, 100):
+        compile_ms, total_ms, ops = measure(steps, args.rounds)
+        print(
+            f"{steps:>5} {ops:>5} {compile_ms:>11.2f} {total_ms:>16.2f} "
+            f"{ops / (compile_ms / 1000):>10.0f}"
+        )
+        if steps == 100:
+            print(
+                f"100-step compile: {compile_ms:.2f} ms vs target {TARGET_MS_100:.0f} ms "
+                f"(ratio {compile_ms / TARGET_MS_100:.2f}; below 1.00 meets the target)"
+            )
+
+
+if __name__ == "__main__":
+    main()
