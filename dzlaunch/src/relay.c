@@ -185,8 +185,13 @@ static void relay_loop(child_t *c, stream_t *streams)
         int was_exited = c->exited;
         if (n > 0 && fds[0].revents)
             handle_signals(c);
-        if (c->exited && !was_exited)
+        if (c->exited && !was_exited) {
             quiet_since = exited_at = now_seconds();
+            /* A cancelled step is over: background jobs (which ignore SIGINT in a
+             * non-interactive shell) must not outlive it. */
+            if (c->kill_at)
+                kill(-c->pid, SIGKILL);
+        }
         for (int i = 0; n > 0 && i < 2; i++)
             if (streams[i].fd >= 0 && fds[i + 1].revents && stream_read(&streams[i], chunk) > 0)
                 quiet_since = now_seconds();
