@@ -1,0 +1,121 @@
+"""Builds: create, list, get, cancel and logs.  The pipeline is reached only through
+:mod:`core.builds` (submit/cancel/get), logs only through :mod:`core.logbus`."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request, stream_with_context
+from sqlalchemy import select
+
+from app.api import bp, logstream, lookup, serialize
+from app.api.auth import current_caller
+from app.api.context import db
+from app.api.errors import ApiError
+from app.api.recipes import check_valid
+from app.api.schemas import BuildCreate, parse
+from app.api.services import services
+from core.db import Build, BuildState, RecipeVersion, utcnow
+from core.db.recipes import latest_version
+from core.logevents import json_lines, raw_text
+
+MAX_LIST = 200
+
+
+def build_json(row: Build, with_steps: bool = True) -> dict:
+    return serialize.build(row, utcnow(), recipe_id=lookup.recipe_id_of(db(), row),
+                           with_steps=with_steps)
+
+
+@bp.post("/builds")
+def create_build():
+    from core import builds as build_service
+
+    body = parse(BuildCreate)
+    caller = current_caller()
+    session = db()
+    version_id, yaml_text = body.recipe_version_id, None
+    if body.recipe_id:
+        latest = latest_version(session, lookup.recipe(session, caller, body.recipe_id).id)
+        if latest is None:
+            raise ApiError(409, "the recipe has no version to build")
+        version_id = latest.id
+    elif version_id:
+        version_id = lookup.version(session, caller, version_id).id
+    else:
+        check_valid(body.yaml or "")
+        yaml_text = body.yaml
+    row = build_service.submit_build(session, services().celery, services().settings,
+                                     team_id=caller.team_id, recipe_version_id=version_id,
+                                     recipe_yaml=yaml_text, author=caller.user_id)
+    return jsonify(build_json(row)), 201
+
+
+@bp.get("/builds")
+def list_builds():
+    caller = current_caller()
+    query = select(Build).where(Build.team_id == caller.team_id)
+    recipe_id = request.args.get("recipe_id")
+    if recipe_id:
+        recipe = lookup.recipe(db(), caller, recipe_id)
+        query = query.join(RecipeVersion, Build.recipe_version_id == RecipeVersion.id).where(
+            RecipeVersion.recipe_id == recipe.id)
+    state = request.args.get("state")
+    if state:
+        try:
+            query = query.where(Build.state == BuildState(state))
+        except ValueError:
+            raise ApiError(400, f"unknown state {state!r}; one of "
+                           f"{', '.join(s.value for s in BuildState)}") from None
+    limit = _int_arg("limit", 50, 1, MAX_LIST)
+    rows = db().scalars(query.order_by(Build.queued_at.desc(), Build.id).limit(limit))
+    return jsonify({"builds": [build_json(r, with_steps=False) for r in rows]})
+
+
+@bp.get("/builds/<build_id>")
+def get_build(build_id: str):
+    return jsonify(build_json(lookup.build(db(), current_caller(), build_id)))
+
+
+@bp.post("/builds/<build_id>/cancel")
+def cancel_build(build_id: str):
+    from core import builds as build_service
+
+    row = lookup.build(db(), current_caller(), build_id)
+    if row.state.terminal:
+        raise ApiError(409, f"the build already ended ({row.state.value})")
+    row = build_service.cancel_build(db(), services().redis, services().celery, row.id)
+    return jsonify(build_json(row)), 202
+
+
+@bp.get("/builds/<build_id>/logs")
+def build_logs(build_id: str):
+    """The log as raw text or NDJSON, from sequence ``from``; ``follow=1`` streams live."""
+    row = lookup.build(db(), current_caller(), build_id)
+    fmt = request.args.get("format", "text")
+    if fmt not in ("text", "json"):
+        raise ApiError(400, "format must be 'text' or 'json'")
+    from_seq = _int_arg("from", 1, 1, 2**62)
+    follow = request.args.get("follow", "0").lower() in ("1", "true", "yes")
+    bus = services().logbus
+    if follow and not row.state.terminal:
+        events = logstream.follow(bus, services().sessions, row.id, from_seq)
+    else:
+        events = bus.read(row.id, from_seq)
+    if fmt == "json":
+        body, mimetype = json_lines(events), "application/x-ndjson"
+    else:
+        body, mimetype = raw_text(events), "text/plain; charset=utf-8"
+    return Response(stream_with_context(body), mimetype=mimetype,
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"{name} must be between {low} and {high}")
+    return value

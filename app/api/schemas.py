@@ -1,0 +1,98 @@
+"""Request bodies as pydantic models: validation here, JSON Schema for the OpenAPI doc."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.api.errors import ApiError
+
+# Recipe names become registry repository components (registry/naming.py grammar).
+RECIPE_NAME = r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$"
+VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+MAX_YAML_CHARS = 512 * 1024
+MAX_VALUE_CHARS = 64 * 1024
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # Databases refuse NUL in text columns; reject it as input, not at commit.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class SignIn(Body):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    team: str | None = Field(default=None, max_length=64,
+                             description="team slug; default: the user's first team")
+
+
+class RecipeCreate(Body):
+    name: str = Field(min_length=1, max_length=63, pattern=RECIPE_NAME,
+                      description="lower-case name, also the image repository name")
+    yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS, description="recipe YAML text")
+
+
+class RecipeUpdate(Body):
+    yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS,
+                      description="the new version's YAML (versions are immutable)")
+
+
+class ValidateRequest(Body):
+    yaml: str = Field(max_length=MAX_YAML_CHARS)
+
+
+class BuildCreate(Body):
+    recipe_id: str | None = Field(default=None, max_length=64,
+                                  description="build the latest version of this recipe")
+    recipe_version_id: str | None = Field(default=None, max_length=80)
+    yaml: str | None = Field(default=None, min_length=1, max_length=MAX_YAML_CHARS,
+                             description="one-off build of raw YAML")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BuildCreate:
+        given = [v for v in (self.recipe_id, self.recipe_version_id, self.yaml) if v]
+        if len(given) != 1:
+            raise ValueError("give exactly one of recipe_id, recipe_version_id, yaml")
+        return self
+
+
+class PlanRequest(Body):
+    recipe_version_id: str | None = Field(default=None, max_length=80)
+    yaml: str | None = Field(default=None, min_length=1, max_length=MAX_YAML_CHARS,
+                             description="plan unsaved YAML against the recipe's last build")
+
+
+class ValueBody(Body):
+    value: str = Field(max_length=MAX_VALUE_CHARS)
+
+
+class TeamSettingsUpdate(Body):
+    build_timeout_s: int | None = Field(default=None, ge=30, le=24 * 3600)
+    concurrency_limit: int | None = Field(default=None, ge=1, le=64)
+
+
+class TokenCreate(Body):
+    name: str = Field(default="", max_length=200)
+
+
+def parse(model: type[Model]) -> Model:
+    """The request's JSON body as ``model`` (422 with field errors when it does not fit)."""
+    data: Any = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(415 if not request.is_json else 400,
+                       "send a JSON object with Content-Type: application/json")
+    if not isinstance(data, dict):
+        raise ApiError(422, "the request body must be a JSON object", "invalid")
+    return model.model_validate(data)
+

@@ -1,0 +1,87 @@
+"""The clients the API, UI and websocket relay use, built lazily from settings.
+
+One :class:`Services` lives in ``app.extensions["rb.services"]``; nothing connects
+until a request first needs it, and each client is made once per app.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import Settings
+
+EXTENSION = "rb.services"
+
+
+class Services:
+    """Lazily built clients for one app (tests pass their own settings)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def engine(self) -> Any:
+        from core.db import make_engine
+
+        return make_engine(self.settings)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from core.db import make_session_factory
+
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def redis(self) -> Any:
+        from core.clients import redis_client
+
+        # Blocking reads of the log bus wait up to a few seconds; keep the socket
+        # timeout above that so a quiet build is not mistaken for a dead server.
+        return redis_client(self.settings, socket_timeout=30, health_check_interval=15)
+
+    @cached_property
+    def object_store(self) -> Any:
+        from core.objectstore import object_store_from_settings
+
+        return object_store_from_settings(self.settings)
+
+    @cached_property
+    def logbus(self) -> Any:
+        from core.logbus import LogBus
+
+        return LogBus.from_settings(self.settings, self.redis, self.object_store)
+
+    @cached_property
+    def celery(self) -> Any:
+        from tasks.celery_app import make_celery
+
+        return make_celery()
+
+    @cached_property
+    def secrets(self) -> Any:
+        from core.secretstore import secret_store_from_settings
+
+        return secret_store_from_settings(self.settings)
+
+    @cached_property
+    def robots(self) -> Any:
+        from registry.config import registry_state_dir
+        from registry.credentials import robot_store
+
+        return robot_store(registry_state_dir(self.settings))
+
+
+def init_services(app: Flask, settings: Settings) -> Services:
+    services = app.extensions.get(EXTENSION)
+    if services is None:
+        services = app.extensions[EXTENSION] = Services(settings)
+    return services
+
+
+def services() -> Services:
+    """The services of the current app."""
+    return current_app.extensions[EXTENSION]
