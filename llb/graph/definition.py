@@ -24,14 +24,19 @@ class Definition:
     """
 
     __slots__ = ("_pb", "ops", "digests")
+    ops: tuple[bytes, ...]
+    digests: tuple[str, ...]
 
     def __init__(self, definition: pb.Definition) -> None:
-        self._pb = pb.Definition()
-        self._pb.CopyFrom(definition)
-        self.ops: tuple[bytes, ...] = tuple(getattr(definition, "def"))
-        self.digests: tuple[str, ...] = tuple(
-            "sha256:" + hashlib.sha256(op).hexdigest() for op in self.ops
-        )
+        own = pb.Definition()
+        own.CopyFrom(definition)
+        ops = tuple(getattr(definition, "def"))
+        object.__setattr__(self, "_pb", own)
+        object.__setattr__(self, "ops", ops)
+        object.__setattr__(self, "digests", tuple(_digest(op) for op in ops))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Definition is immutable (cannot set {name!r})")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Definition:
@@ -120,3 +125,7 @@ class Definition:
 
     def __repr__(self) -> str:
         return f"Definition({len(self.ops)} ops, head={self.head[0][:19]}…)"
+
+
+def _digest(op: bytes) -> str:
+    return "sha256:" + hashlib.sha256(op).hexdigest()

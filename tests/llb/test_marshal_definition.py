@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from llb.graph import (
     Definition,
     Range,
@@ -128,3 +130,12 @@ def test_map_entries_are_sorted_on_the_wire():
     section = wire.encode(only_metadata)
     positions = [section.index(d.encode()) for d in sorted(definition.digests)]
     assert positions == sorted(positions)
+
+
+def test_definition_is_immutable_and_to_pb_is_a_copy():
+    definition = marshal(image("busybox"))
+    message = definition.to_pb()
+    getattr(message, "def").append(b"junk")
+    assert len(definition.to_pb().ListFields()[0][1]) == 2
+    with pytest.raises(AttributeError):
+        definition.ops = ()
