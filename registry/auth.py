@@ -33,6 +33,19 @@ class Credentials:
         return f"Credentials(username={self.username!r}, password='***')"
 
 
+def pull_scope(repository: str) -> str:
+    return f"repository:{repository}:pull"
+
+
+def push_scope(repository: str) -> str:
+    # The registry needs pull as well as push for every upload request.
+    return f"repository:{repository}:pull,push"
+
+
+def delete_scope(repository: str) -> str:
+    return f"repository:{repository}:delete"
+
+
 def parse_challenge(header: str) -> dict[str, str]:
     """Parse ``Bearer realm="…",service="…"[,scope="…"][,error="…"]``.
 

@@ -13,39 +13,22 @@ Example:
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.auth import Credentials
+from registry.auth import Credentials, delete_scope, pull_scope, push_scope
 from registry.errors import InvalidRequest
 from registry.manifests import (
     MANIFEST_TYPES,
     Descriptor,
     Manifest,
-    file_digest,
     sha256_digest,
 )
 from registry.naming import ImageRef, parse_ref
 from registry.transport import DEFAULT_RETRY, RetryPolicy, Transport
+from registry.uploads import upload_blob
 
-# Blobs up to this size go up in one PUT; larger ones in chunks of CHUNK_SIZE.
-MONOLITHIC_MAX = 32 << 20
-CHUNK_SIZE = 16 << 20
 ACCEPT = ", ".join(MANIFEST_TYPES)
-
-
-def pull_scope(repository: str) -> str:
-    return f"repository:{repository}:pull"
-
-
-def push_scope(repository: str) -> str:
-    # The registry needs pull as well as push for every upload request.
-    return f"repository:{repository}:pull,push"
-
-
-def delete_scope(repository: str) -> str:
-    return f"repository:{repository}:delete"
 
 
 class RegistryClient:
@@ -87,7 +70,7 @@ class RegistryClient:
         Raises:
             Transient: unreachable after retries.
         """
-        self.transport._challenge = None
+        self.transport.forget_challenge()
         return self.transport.retrying(self.transport.challenge, "ping")
 
     # -- manifests -------------------------------------------------------------------
@@ -297,58 +280,4 @@ class RegistryClient:
         Returns:
             The blob's descriptor (media type left empty).
         """
-        if isinstance(source, Path):
-            with source.open("rb") as stream:
-                return self.upload_blob(repository, stream, digest, chunk_size)
-        stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
-        start = stream.tell()
-        computed, size = file_digest(stream)
-        if digest and digest != computed:
-            raise ValueError(f"blob content has digest {computed}, not {digest}")
-        if chunk_size is None and size > MONOLITHIC_MAX:
-            chunk_size = CHUNK_SIZE
-
-        def upload() -> Descriptor:
-            stream.seek(start)
-            self._upload_once(repository, stream, computed, size, chunk_size)
-            return Descriptor("", computed, size)
-
-        return self.transport.retrying(upload, f"upload {computed} to {repository}")
-
-    def _upload_once(self, repository, stream, digest, size, chunk_size) -> None:
-        scopes = [push_scope(repository)]
-        what = f"upload {digest} to {repository}"
-        response = self.transport.request(
-            "POST", f"/v2/{repository}/blobs/uploads/", scopes, (202,), what
-        )
-        location = response.headers["Location"]
-        if chunk_size:
-            offset = 0
-            while chunk := stream.read(chunk_size):
-                response = self.transport.request(
-                    "PATCH",
-                    location,
-                    scopes,
-                    (202,),
-                    what,
-                    data=chunk,
-                    headers={
-                        "Content-Type": "application/octet-stream",
-                        "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
-                    },
-                )
-                offset += len(chunk)
-                location = response.headers["Location"]
-            body = b""
-        else:
-            body = stream.read()
-        self.transport.request(
-            "PUT",
-            location,
-            scopes,
-            (201,),
-            what,
-            params={"digest": digest},
-            data=body,
-            headers={"Content-Type": "application/octet-stream"},
-        )
+        return upload_blob(self.transport, repository, source, digest, chunk_size)

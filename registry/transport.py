@@ -82,6 +82,10 @@ class Transport:
                 raise error_for(response, "GET /v2/")
         return self._challenge
 
+    def forget_challenge(self) -> None:
+        """Ping again before the next request (the registry may have been reconfigured)."""
+        self._challenge = None
+
     def request(
         self,
         method: str,
@@ -137,7 +141,7 @@ class Transport:
                 delay = self.retry.delay(attempt)
                 log.warning("%s: %s; retrying in %.2fs", what, exc, delay)
                 if exc.status == 0:
-                    self._challenge = None  # the registry may come back reconfigured
+                    self.forget_challenge()
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
