@@ -1,0 +1,30 @@
+"""Fixtures for tests that drive several packages against the real services."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import Settings
+
+
+@pytest.fixture(scope="session")
+def pinned(settings: Settings, docker_socket):
+    """Resolves ``<registry>/library/...`` tags to digests, as the pipeline does before compiling."""
+    from registry.naming import parse_ref
+    from registry.wiring import system_client
+
+    client = system_client(settings)
+
+    def pin(ref: str) -> str:
+        parsed = parse_ref(ref)
+        return f"{ref.rsplit(':', 1)[0]}@{client.resolve(parsed)}"
+
+    return pin
+
+
+@pytest.fixture(scope="session")
+def buildkit_client(settings: Settings, docker_socket):
+    import buildkit
+
+    with buildkit.connect(settings.buildkit_addr) as client:
+        yield client
