@@ -23,7 +23,7 @@ class Definition:
         digests: ``sha256:`` digest of each op, same order.
     """
 
-    __slots__ = ("_pb", "ops", "digests")
+    __slots__ = ("_pb", "_bytes", "ops", "digests")
     ops: tuple[bytes, ...]
     digests: tuple[str, ...]
 
@@ -32,6 +32,7 @@ class Definition:
         own.CopyFrom(definition)
         ops = tuple(getattr(definition, "def"))
         object.__setattr__(self, "_pb", own)
+        object.__setattr__(self, "_bytes", None)  # computed once, on first use
         object.__setattr__(self, "ops", ops)
         object.__setattr__(self, "digests", tuple(_digest(op) for op in ops))
 
@@ -53,7 +54,9 @@ class Definition:
 
     def to_bytes(self) -> bytes:
         """The whole Definition on the wire, map entries sorted by key (stable bytes)."""
-        return wire.encode(self._pb)
+        if self._bytes is None:
+            object.__setattr__(self, "_bytes", wire.encode(self._pb))
+        return self._bytes
 
     @property
     def terminal(self) -> str:

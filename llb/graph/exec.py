@@ -225,17 +225,20 @@ def run(
     Example:
         >>> st = image("busybox").run(["/bin/sh", "-c", "echo hi"], user="devzero").root()
     """
-    st = state.with_env(env)
+    st = state.with_env(env) if env else state
+    changes: dict[str, Any] = {}
     if cwd is not None:
-        st = st.with_dir(cwd)
+        changes["cwd"] = st.with_dir(cwd).cwd
     if user is not None:
-        st = st.with_user(user)
+        changes["user"] = user
     if network is not None:
-        st = st.with_network(network)
+        changes["network"] = st.with_network(network).network
     if security is not None:
-        st = st.with_security(security)
+        changes["security"] = st.with_security(security).security
     if hostname is not None:
-        st = st.with_hostname(hostname)
+        changes["hostname"] = hostname
+    if changes:
+        st = replace(st, **changes)
     argv = tuple(args)
     if not argv:
         raise GraphError("exec needs at least one argument")

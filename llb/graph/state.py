@@ -77,10 +77,10 @@ class State:
     def with_env(self, env: Mapping[str, str] | Iterable[tuple[str, str]]) -> State:
         """Set several variables in order, as repeated :meth:`add_env` calls."""
         pairs = env.items() if isinstance(env, Mapping) else env
-        state = self
+        merged = self.env
         for key, value in pairs:
-            state = state.add_env(key, value)
-        return state
+            merged = env_add(merged, key, value)
+        return replace(self, env=merged)
 
     def get_env(self, key: str) -> str | None:
         """The value of ``key``, or None."""

@@ -94,6 +94,9 @@ def _order_safe(descriptor: Descriptor, visiting: frozenset) -> bool:
 
 
 def _put_varint(value: int, out: bytearray) -> None:
+    if 0 <= value < 0x80:  # most tags, lengths and flags: one byte
+        out.append(value)
+        return
     if value < 0:
         value += 1 << 64  # negative ints are sign-extended to 10 bytes
     while value > 0x7F:
@@ -102,8 +105,15 @@ def _put_varint(value: int, out: bytearray) -> None:
     out.append(value)
 
 
-def _put_tag(number: int, wire_type: int, out: bytearray) -> None:
+@cache
+def _tag(number: int, wire_type: int) -> bytes:
+    out = bytearray()
     _put_varint((number << 3) | wire_type, out)
+    return bytes(out)
+
+
+def _put_tag(number: int, wire_type: int, out: bytearray) -> None:
+    out += _tag(number, wire_type)
 
 
 def _put_len(payload: bytes | bytearray, out: bytearray) -> None:
@@ -125,6 +135,8 @@ def _is_repeated(fd: FieldDescriptor) -> bool:
 def _ordered(message: Message) -> list[tuple[FieldDescriptor, object]]:
     # ListFields is already by number; a stable sort moves oneof members last.
     fields = message.ListFields()
+    if not message.DESCRIPTOR.oneofs:
+        return fields
     return sorted(fields, key=lambda fv: fv[0].containing_oneof is not None)
 
 
