@@ -104,6 +104,14 @@ int user_lookup(const char *passwd_path, const char *group_path, const char *spe
     memset(out, 0, sizeof *out);
     find_t q = {spec, 0, 0, out, 0};
     if (each_line(passwd_path, 7, visit_passwd, &q)) {
+        /* An image without /etc/passwd (scratch, distroless) can still run steps as root. */
+        if (errno == ENOENT && (strcmp(spec, "root") == 0 || strcmp(spec, "0") == 0)) {
+            *out = (user_t){xstrdup("root"), 0, 0, xstrdup("/root"), NULL, 0};
+            out->groups = xmalloc(sizeof *out->groups);
+            out->groups[0] = 0;
+            out->n_groups = 1;
+            return 0;
+        }
         snprintf(err, errlen, "cannot read %s: %s", passwd_path, strerror(errno));
         return -1;
     }
