@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-TASK_MODULES = ["tasks.maintenance"]
+TASK_MODULES = ["tasks.maintenance", "tasks.compile", "tasks.build"]
 
 
 def make_celery(name: str = "recipe-builder") -> Celery:

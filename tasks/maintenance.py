@@ -9,3 +9,24 @@ from celery import shared_task
 def ping() -> str:
     """A no-op round trip through a queue: proves a worker consumes it."""
     return "pong"
+
+
+@shared_task(name="tasks.maintenance.reap")
+def reap(stale_after_s: float = 60.0) -> dict[str, list[str]]:
+    """End builds whose worker stopped its heartbeat; close and archive orphaned logs."""
+    from celery import current_app
+
+    from core.pipeline.reaper import reap as reap_builds
+    from tasks.services import services_for
+
+    return reap_builds(services_for(current_app), stale_after_s=stale_after_s)
+
+
+@shared_task(name="tasks.maintenance.archive_log")
+def archive_log(build_id: str) -> str:
+    """Archive an ended build log to the object store; returns the archive key."""
+    from celery import current_app
+
+    from tasks.services import services_for
+
+    return services_for(current_app).bus.archive(build_id)

@@ -1,0 +1,145 @@
+"""The build service: what the API, UI and CLI call (docs/design.md, "Build service").
+
+They never touch Celery or BuildKit: a build row is created and committed first,
+then ``chain(compile.si(id), build.si(id))`` is sent with explicit queues and task
+ids derived from the build id (so Flower finds a build's tasks by its id).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+
+from celery import Celery, chain
+from redis import Redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import states
+from core.config import Settings
+from core.db import Build, BuildState, Team
+from core.logevents import HEADER, Entry
+from core.pipeline.control import Control
+
+COMPILE_TASK = "tasks.compile.compile_build"
+BUILD_TASK = "tasks.build.build_image"
+
+
+def compile_task_id(build_id: str) -> str:
+    return f"{build_id}.compile"
+
+
+def build_task_id(build_id: str) -> str:
+    return f"{build_id}.build"
+
+
+def queue_for(celery_app: Celery, task_name: str) -> str:
+    """The queue ``task_routes`` sends ``task_name`` to (glob patterns, first match)."""
+    routes = celery_app.conf.task_routes or {}
+    if isinstance(routes, dict):
+        for pattern, route in routes.items():
+            if fnmatch(task_name, pattern):
+                return route["queue"]
+    return celery_app.conf.task_default_queue
+
+
+def submit_build(session: Session, celery_app: Celery, settings: Settings, *, team_id: str,
+                 recipe_version_id: str | None = None, recipe_yaml: str | None = None,
+                 author: str | None = None) -> Build:
+    """Create a queued build, commit it, then send its compile → build chain.
+
+    Args:
+        session: a session of the records; committed here.
+        celery_app: the app whose broker and routes carry the chain.
+        settings: system settings (default timeout).
+        team_id: the owning team.
+        recipe_version_id: an existing recipe version, or
+        recipe_yaml: one-off recipe text (stored on the build itself).
+        author: the requesting user's id.
+
+    Raises:
+        ValueError: neither or both of ``recipe_version_id`` / ``recipe_yaml``, or an
+            unknown team.
+    """
+    if (recipe_version_id is None) == (recipe_yaml is None):
+        raise ValueError("give exactly one of recipe_version_id and recipe_yaml")
+    team = session.get(Team, team_id)
+    if team is None:
+        raise ValueError(f"unknown team {team_id}")
+    build = Build(team_id=team_id, recipe_version_id=recipe_version_id, recipe_yaml=recipe_yaml,
+                  requested_by=author,
+                  timeout_s=team.build_timeout_s or settings.build_timeout_s)
+    session.add(build)
+    session.flush()
+    build.compile_task_id = compile_task_id(build.id)
+    build.build_task_id = build_task_id(build.id)
+    build.queue = queue_for(celery_app, BUILD_TASK)
+    session.commit()
+    control = Control(_redis(settings))
+    control.enqueue(team_id, build.id, build.queued_at.timestamp())
+    chain(
+        celery_app.signature(COMPILE_TASK, args=(build.id,), immutable=True).set(
+            queue=queue_for(celery_app, COMPILE_TASK), task_id=build.compile_task_id),
+        celery_app.signature(BUILD_TASK, args=(build.id,), immutable=True).set(
+            queue=build.queue, task_id=build.build_task_id),
+    ).apply_async()
+    return build
+
+
+def cancel_build(session: Session, redis: Redis, celery_app: Celery, build_id: str) -> Build:
+    """Request a cancel: flag, revoke, and end the build as ``cancelled`` now.
+
+    A running solve sees the flag within a fraction of a second and stops; a build
+    still waiting in a queue is dropped when its task is delivered.  Cancelling a
+    finished build changes nothing.
+
+    Raises:
+        LookupError: no such build.
+    """
+    build = session.get(Build, build_id)
+    if build is None:
+        raise LookupError(build_id)
+    if build.state.terminal:
+        return build
+    Control(redis).request_cancel(build_id)
+    build.cancel_requested = True
+    session.commit()
+    celery_app.control.revoke([compile_task_id(build_id), build_task_id(build_id)])
+    # No solve runs before ``building``: end it here.  A running solve is stopped by
+    # its worker, which sees the flag within a fraction of a second.
+    if states.transition(session, build_id, [BuildState.QUEUED, BuildState.COMPILING],
+                         BuildState.CANCELLED):
+        session.commit()
+        _close_log(redis, build)
+    session.refresh(build)
+    return build
+
+
+def get_build(session: Session, team_id: str, build_id: str) -> Build | None:
+    """The build if it belongs to ``team_id`` (another team's id is "not found")."""
+    return session.scalar(select(Build).where(Build.id == build_id, Build.team_id == team_id))
+
+
+def queue_position(redis: Redis, build: Build) -> int | None:
+    """1-based place in the team's line for a build slot; None once it runs or ended."""
+    if build.state.terminal:
+        return None
+    return Control(redis).queue_position(build.team_id, build.id)
+
+
+def _redis(settings: Settings) -> Redis:
+    from core.clients import redis_client
+
+    return redis_client(settings)
+
+
+def _close_log(redis: Redis, build: Build) -> None:
+    """End the log of a build cancelled before its solve; the reaper archives it."""
+    from core.logbus import LogBus, LogClosed
+
+    Control(redis).release(build.team_id, build.id)
+    bus = LogBus(redis, store=None, cap_bytes=1 << 20)  # type: ignore[arg-type]  # no archive
+    try:
+        bus.append(build.id, [Entry(HEADER, "Build cancelled.")])
+        bus.end(build.id, BuildState.CANCELLED.value)
+    except LogClosed:
+        pass

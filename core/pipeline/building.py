@@ -1,0 +1,190 @@
+"""The build stage: solve the stored Definition on BuildKit, push, record, finish.
+
+Called by ``tasks.build.build_image`` with a build id.  Takes a team slot (or asks
+the task to come back), serves only this build's secrets through the session,
+streams progress to the log bus, watches the cancel flag and the deadline while
+the solve runs, and ends the build in exactly one terminal state.  Transient
+faults (daemon unreachable, registry 5xx) come back as a retry outcome; a failing
+user step never does.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+
+import buildkit
+from buildkit.progress import Event, Progress, PushProgress
+from core import states
+from core.db import Build, BuildState, Team, utcnow
+from core.logevents import HEADER, Entry
+from core.pipeline import headers
+from core.pipeline.control import Heartbeat
+from core.pipeline.finalize import finish_build
+from core.pipeline.logwriter import LogWriter
+from core.pipeline.secrets import SecretUnavailable, fetch
+from core.pipeline.services import Services
+from core.pipeline.solving import SolveOutcome, cache_sources, run_solve, solve_options, tag_latest
+from core.pipeline.steps import StepRecorder
+from core.secretstore import SecretStoreError
+
+log = logging.getLogger(__name__)
+S = BuildState
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the task should do next: ``done``, ``wait`` (slot) or ``retry`` (transient)."""
+
+    action: str
+    delay: float = 0.0
+    reason: str = ""
+
+
+DONE = Outcome("done")
+
+
+def build_image(services: Services, build_id: str, worker: str, *, retries: int = 0,
+                max_retries: int = 3, announce_wait: bool = True) -> Outcome:
+    """Solve one compiled build (see the module docstring)."""
+    with services.sessions() as session:
+        build = session.get(Build, build_id)
+        if build is None or build.state.terminal or build.joined_build_id:
+            return DONE
+        if build.state is S.QUEUED:
+            return Outcome("wait", 1.0, "not compiled yet")
+        held_elsewhere = (build.state in (S.BUILDING, S.PUSHING) and build.worker != worker
+                          and services.control.is_alive(build_id))
+        if held_elsewhere:
+            return DONE
+        team = session.get(Team, build.team_id)
+        if not services.control.try_acquire(team.id, build_id, team.concurrency_limit):
+            if announce_wait:
+                position = services.control.queue_position(team.id, build_id) or 1
+                services.bus.append(build_id, [Entry(HEADER, headers.waiting(position))])
+            return Outcome("wait", 0.5, "team at its concurrency limit")
+        resume = build.state in (S.BUILDING, S.PUSHING)
+        moved = (_resume(session, build_id, worker) if resume else
+                 states.transition(session, build_id, S.COMPILING, S.BUILDING, worker=worker,
+                                   attempt=Build.attempt + 1, heartbeat_at=utcnow()))
+        session.commit()
+        if not moved:
+            finish_build(services, session, build_id)
+            session.commit()
+            return DONE
+        session.refresh(build)
+        if resume:
+            services.bus.append(build_id, [Entry(HEADER, headers.resumed(worker, build.attempt))])
+        outcome = _solve_and_record(services, session, build, team, retries, max_retries)
+        session.commit()
+        finish_build(services, session, build_id)
+        session.commit()
+        return outcome
+
+
+def _resume(session, build_id: str, worker: str) -> bool:
+    result = session.execute(update(Build).where(
+        Build.id == build_id, Build.state.in_([S.BUILDING, S.PUSHING])).values(
+        worker=worker, attempt=Build.attempt + 1, heartbeat_at=utcnow()))
+    return result.rowcount == 1
+
+
+def _beat(services: Services, build_id: str) -> None:
+    services.control.beat(build_id)
+    with services.sessions() as session:
+        session.execute(update(Build).where(Build.id == build_id).values(heartbeat_at=utcnow()))
+        session.commit()
+
+
+def _solve_and_record(services, session, build: Build, team: Team, retries: int,
+                      max_retries: int) -> Outcome:
+    compiled = build.pinned_inputs["compiled"]
+    timeout_s = build.timeout_s or team.build_timeout_s or services.settings.build_timeout_s
+    deadline = (build.building_at or utcnow()) + timedelta(seconds=timeout_s)
+    step_ids = {s["digest"]: s["id"] for s in compiled["steps"] if s.get("digest")}
+    recorder = StepRecorder(step_ids)
+    pushing = _PushingMark(services, build.id)
+    with Heartbeat(lambda: _beat(services, build.id)), \
+            LogWriter(services.bus, build.id) as writer:
+        imports = cache_sources(services, team.slug, compiled)
+        for ref in imports:
+            writer.header(headers.importing_cache(ref))
+        writer.header(headers.FETCHING_SECRETS)
+        try:
+            secrets = fetch(services.secret_store, team.id, compiled["secret_ids"],
+                            compiled["derived_secrets"], build.pinned_inputs.get("secrets", {}))
+        except (SecretUnavailable, SecretStoreError) as err:
+            writer.close()
+            states.finish(session, build.id, S.FAILED, error_message=str(err))
+            return DONE
+        writer.redactions = secrets.redactions()
+        writer.header(headers.secrets_fetched(len(secrets)), headers.DELEGATED)
+
+        def on_event(event: Event) -> None:
+            writer.event(event)
+            recorder.feed(event)
+            pushing.see(event)
+
+        options = solve_options(services, team.slug, compiled, imports, secrets)
+        result: SolveOutcome = run_solve(services, build.id, build.definition, options,
+                                         on_event, deadline)
+    recorder.write(session, build.id)
+    return _record(services, session, build, team, compiled, result, recorder, retries,
+                   max_retries)
+
+
+def _record(services, session, build, team, compiled, result: SolveOutcome, recorder,
+            retries: int, max_retries: int) -> Outcome:
+    bid = build.id
+    if result.kind == "succeeded":
+        tag_latest(services, team.slug, compiled, result.digest)
+        states.transition(session, bid, S.BUILDING, S.PUSHING)
+        states.transition(session, bid, S.PUSHING, S.SUCCEEDED, image_ref=compiled["image"],
+                          image_digest=result.digest, cache_ref=compiled["cache"])
+        return DONE
+    if result.kind == "cancelled":
+        states.finish(session, bid, S.CANCELLED, cancel_requested=True)
+        return DONE
+    if result.kind == "timed_out":
+        states.finish(session, bid, S.TIMED_OUT,
+                      error_message=f"the build ran longer than its {build.timeout_s}s limit")
+        return DONE
+    if result.kind == "transient" and retries < max_retries:
+        delay = float(2 ** retries)
+        services.bus.append(bid, [Entry(HEADER, headers.transient(
+            result.message, delay, retries + 1, max_retries))])
+        services.control.release(team.id, bid)
+        services.control.enqueue(team.id, bid, build.queued_at.timestamp())
+        return Outcome("retry", delay, result.message)
+    step_id = result.step_id or _step_of(compiled, result.vertex)
+    states.finish(session, bid, S.FAILED, error_message=result.message,
+                  error_step_id=step_id, error_line=result.line)
+    return DONE
+
+
+def _step_of(compiled: dict, vertex: str) -> str | None:
+    for step in compiled["steps"]:
+        if vertex and step.get("digest") == vertex:
+            return step["id"]
+    return None
+
+
+class _PushingMark:
+    """Moves the build to ``pushing`` at the first push progress (once)."""
+
+    def __init__(self, services: Services, build_id: str) -> None:
+        self.services, self.build_id, self.done = services, build_id, False
+
+    def see(self, event: Event) -> None:
+        if self.done:
+            return
+        pushing = isinstance(event, PushProgress) or (
+            isinstance(event, Progress) and event.id.startswith("pushing"))
+        if pushing:
+            self.done = True
+            with self.services.sessions() as session:
+                states.transition(session, self.build_id, S.BUILDING, S.PUSHING)
+                session.commit()

@@ -1,0 +1,75 @@
+"""What a compile depends on besides the recipe: pinned images and team names.
+
+Pinning resolves tags to manifest digests once, at compile time, so the solve (and
+a redelivered solve) uses exactly the images the Definition names.  Team names are
+plain variable values and secret *versions*; secret values are never read here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import Build, EnvVar, Recipe, RecipeVersion, SecretName, Team
+from llb import TeamNames
+from registry.client import RegistryClient
+from registry.naming import ImageRef, cache_ref, image_ref, latest_ref, parse_ref
+
+ONE_OFF_RECIPE = "adhoc"
+
+
+def pin(client: RegistryClient, reference: str) -> str:
+    """``host/repo:tag`` → ``host/repo:tag@sha256:…`` (already pinned refs unchanged)."""
+    ref = parse_ref(reference)
+    if ref.digest:
+        return str(ref)
+    return str(ref.with_digest(client.resolve(ref)))
+
+
+def team_names(session: Session, team_id: str) -> TeamNames:
+    """The team's plain variables and each secret's current version."""
+    variables = {e.name: e.value for e in session.scalars(
+        select(EnvVar).where(EnvVar.team_id == team_id))}
+    secrets = {s.name: str(s.current_version) for s in session.scalars(
+        select(SecretName).where(SecretName.team_id == team_id))}
+    return TeamNames(variables=variables, secrets=secrets)
+
+
+def env_digest(names: TeamNames) -> str:
+    """A digest of the plain variable values (recorded instead of the values)."""
+    text = json.dumps(dict(names.variables), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def recipe_text(session: Session, build: Build) -> tuple[str, str]:
+    """The YAML a build compiles and the file name diagnostics show."""
+    if build.recipe_version_id is None:
+        return build.recipe_yaml or "", "recipe.yaml"
+    version = session.get(RecipeVersion, build.recipe_version_id)
+    recipe = session.get(Recipe, version.recipe_id)
+    return version.yaml_text, f"{recipe.name}.yaml"
+
+
+def slugify(name: str) -> str:
+    """A registry path component from a recipe name (``My App`` → ``my-app``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
+    return slug or ONE_OFF_RECIPE
+
+
+def image_names(session: Session, build: Build, registry: str,
+                when: datetime) -> tuple[ImageRef, ImageRef, ImageRef]:
+    """The build's image reference, its recipe's ``:latest`` and ``:cache`` references."""
+    team = session.get(Team, build.team_id)
+    if build.recipe_version_id is None:
+        recipe_slug, version = ONE_OFF_RECIPE, build.id.removeprefix("build-")[:12]
+    else:
+        rv = session.get(RecipeVersion, build.recipe_version_id)
+        recipe_slug, version = slugify(session.get(Recipe, rv.recipe_id).name), f"v{rv.number}"
+    return (image_ref(registry, team.slug, recipe_slug, version, when),
+            latest_ref(registry, team.slug, recipe_slug),
+            cache_ref(registry, team.slug, recipe_slug))

@@ -1,0 +1,127 @@
+"""One solve on BuildKit with cancel and deadline watching, and its typed outcome.
+
+The solve runs in the BuildKit client's background thread; this thread polls the
+cancel flag and the deadline every 100 ms and cancels the solve when either trips,
+so a cancel stops the running step within a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import buildkit
+from buildkit.progress import Event
+from core.db import utcnow
+from core.pipeline.credentials import registry_client
+from core.pipeline.secrets import BuildSecrets
+from core.pipeline.services import Services
+from core.pipeline.steps import exit_status
+from registry.errors import RegistryError
+from registry.naming import parse_ref
+
+log = logging.getLogger(__name__)
+POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """``kind``: succeeded, failed, cancelled, timed_out or transient."""
+
+    kind: str
+    digest: str = ""
+    message: str = ""
+    vertex: str = ""
+    step_id: str | None = None
+    line: int | None = None
+    exit_code: int | None = None
+
+
+def cache_sources(services: Services, team_slug: str, compiled: dict) -> tuple[str, ...]:
+    """Cache to import: the recipe's latest image (inline cache) when it exists."""
+    latest = compiled["latest"]
+    try:
+        with registry_client(services.settings, services.credentials, team_slug) as client:
+            client.resolve(latest)
+    except RegistryError:
+        return ()
+    return (latest,)
+
+
+def solve_options(services: Services, team_slug: str, compiled: dict,
+                  imports: tuple[str, ...], secrets: BuildSecrets) -> buildkit.SolveOptions:
+    settings, provider = services.settings, services.credentials
+    config = compiled["image_config"]
+    image_config = buildkit.ImageConfig(
+        env=tuple(config.get("Env") or ()), user=config.get("User", ""),
+        working_dir=config.get("WorkingDir", ""),
+        cmd=tuple(config["Cmd"]) if config.get("Cmd") is not None else None,
+        entrypoint=tuple(config["Entrypoint"]) if config.get("Entrypoint") else None,
+        labels=config.get("Labels") or {})
+    return buildkit.SolveOptions(
+        image_name=compiled["image"], push=True, image_config=image_config,
+        cache_imports=imports, cache_export=compiled["cache"], secrets=secrets.lookup,
+        credentials=lambda host: provider.session_credentials(team_slug, host),
+        entitlements=("network.host",) if settings.network_mode == "host" else (),
+        insecure_registry=settings.registry_url.startswith("http://"))
+
+
+def run_solve(services: Services, build_id: str, definition: bytes,
+              options: buildkit.SolveOptions, on_event: Callable[[Event], None],
+              deadline: datetime) -> SolveOutcome:
+    """Solve and push; never raises for build faults, returns their outcome."""
+    stop_reason = ""
+    try:
+        with buildkit.connect(services.settings.buildkit_addr) as client:
+            handle = client.start_solve(definition, options, on_event)
+            while True:
+                try:
+                    result = handle.result(timeout=POLL_S)
+                    return SolveOutcome("succeeded", digest=result.image_digest)
+                except TimeoutError:
+                    pass
+                if not stop_reason:
+                    if services.control.cancel_requested(build_id):
+                        stop_reason = "cancelled"
+                    elif utcnow() >= deadline:
+                        stop_reason = "timed_out"
+                    if stop_reason:
+                        handle.cancel()
+    except buildkit.SolveCancelled:
+        return SolveOutcome(stop_reason or "cancelled", message="the solve was cancelled")
+    except buildkit.InvalidDefinition as err:
+        return SolveOutcome("failed", message=f"BuildKit refused the build graph: {err.reason}")
+    except buildkit.SolveFailed as err:
+        if stop_reason:
+            return SolveOutcome(stop_reason, message=str(err))
+        return _step_failure(err)
+    except (buildkit.DaemonUnreachable, buildkit.PushFailed) as err:
+        if stop_reason:
+            return SolveOutcome(stop_reason, message=str(err))
+        return SolveOutcome("transient", message=str(err))
+    except buildkit.BuildKitError as err:
+        return SolveOutcome(stop_reason or "failed", message=str(err))
+
+
+def _step_failure(err: buildkit.SolveFailed) -> SolveOutcome:
+    line = err.location.line if err.location else None
+    code = exit_status(err.reason)
+    where = f" at recipe line {line}" if line else ""
+    name = f"step [{err.vertex_name}]" if err.vertex_name else "a step"
+    message = f"{name} failed{where}: {err.reason}"
+    return SolveOutcome("failed", message=message, vertex=err.vertex_digest, line=line,
+                        exit_code=code)
+
+
+def tag_latest(services: Services, team_slug: str, compiled: dict, digest: str) -> None:
+    """Point the recipe's ``:latest`` at the new image (best effort: cache source only)."""
+    latest = parse_ref(compiled["latest"])
+    try:
+        with registry_client(services.settings, services.credentials, team_slug) as client:
+            manifest = client.get_manifest(latest.repository, digest)
+            client.put_manifest(latest.repository, latest.tag, manifest.body,
+                                manifest.media_type)
+    except RegistryError as err:
+        log.warning("could not tag %s: %s", latest, err)

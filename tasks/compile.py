@@ -1,0 +1,32 @@
+"""The compile task: thin; the work is in :mod:`core.pipeline.compiling`."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core import states
+from core.db import BuildState
+from core.pipeline.compiling import compile_build as compile_stage
+from core.pipeline.finalize import finish_build
+from registry.errors import RegistryError
+from tasks.services import services_for, worker_name
+
+MAX_TRANSIENT_RETRIES = 3
+
+
+@shared_task(bind=True, name="tasks.compile.compile_build")
+def compile_build(self, build_id: str) -> bool:
+    """Compile build ``build_id``; True when it goes on to the build queue to be solved."""
+    services = services_for(self.app)
+    try:
+        return compile_stage(services, build_id, worker_name(self))
+    except RegistryError as err:
+        if err.temporary and self.request.retries < MAX_TRANSIENT_RETRIES:
+            raise self.retry(countdown=2 ** self.request.retries, max_retries=None) from None
+        with services.sessions() as session:
+            if states.finish(session, build_id, BuildState.FAILED,
+                             error_message=f"registry unavailable while compiling: {err}"):
+                session.commit()
+                finish_build(services, session, build_id)
+                session.commit()
+        return False

@@ -1,0 +1,227 @@
+"""A real pipeline for tests: a fresh database, real Redis, real Celery workers.
+
+Workers are subprocesses (``celery -A tasks.worker:app worker``) on queue names
+unique to this run and a Redis database index of their own, so parallel runs never
+take each other's tasks.  Never eager mode.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from core.builds import BUILD_TASK, COMPILE_TASK, submit_build
+from core.config import REPO_ROOT, Settings
+from core.db import TERMINAL_STATES, Build, BuildStep, SecretName, SecretVersion, Team
+from core.db.migrate import upgrade
+from core.pipeline.services import Services
+from tasks.celery_app import make_celery
+from tests.conftest import need, tcp_open
+
+#: The Redis database index the pipeline tests use (core's tests use 14).
+REDIS_DB = 12
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def pipeline_settings(base: Settings, root: Path, database_url: str | None = None) -> Settings:
+    redis_url = base.redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}"
+    return base.with_overrides(
+        database_url=database_url or f"sqlite:///{root / 'records.db'}",
+        archive_dir=root / "archive", redis_url=redis_url,
+        secret_store_key=Fernet.generate_key().decode())
+
+
+@dataclass
+class Pipeline:
+    """Settings, services, a test-side Celery app and the worker processes."""
+
+    settings: Settings
+    services: Services
+    root: Path
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    workers: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.compile_queue = f"compile-{self.run_id}"
+        self.build_queue = f"buildqd-{self.run_id}"
+        self.app = make_celery(f"test-{self.run_id}")
+        self.app.conf.broker_url = self.app.conf.result_backend = self.settings.redis_url
+        self.app.conf.task_routes = {COMPILE_TASK: {"queue": self.compile_queue},
+                                     BUILD_TASK: {"queue": self.build_queue},
+                                     "tasks.maintenance.*": {"queue": self.compile_queue}}
+
+    # Workers ------------------------------------------------------------------------
+
+    def start_worker(self, kind: str, concurrency: int = 1) -> subprocess.Popen:
+        queue = self.compile_queue if kind == "compile" else self.build_queue
+        env = {**os.environ, **self.settings.as_env(), "PYTHONUNBUFFERED": "1"}
+        log = open(self.root / f"worker-{kind}-{len(self.workers)}.log", "ab")
+        proc = subprocess.Popen(
+            [CELERY, "-A", "tasks.worker:app", "worker", "-Q", queue,
+             "-n", f"{kind}-{self.run_id}-{len(self.workers)}@%h", "--concurrency",
+             str(concurrency), "--pool", "prefork", "--without-gossip", "--without-mingle",
+             "--loglevel", "INFO"],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        self.workers[kind] = proc
+        self._wait_ready(queue)
+        return proc
+
+    def _wait_ready(self, queue: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = self.app.control.inspect(timeout=1.0).active_queues() or {}
+            if any(q["name"] == queue for qs in replies.values() for q in qs):
+                return
+            time.sleep(0.3)
+        pytest.fail(f"no worker consumes {queue}; see {self.root}")
+
+    def kill_worker(self, kind: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.workers.pop(kind)
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        for kind in list(self.workers):
+            proc = self.workers[kind]
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                self.kill_worker(kind)
+            self.workers.pop(kind, None)
+
+    # Records ------------------------------------------------------------------------
+
+    def team(self, *, limit: int = 2, timeout_s: int = 3600) -> Team:
+        with self.services.sessions() as session:
+            team = Team(slug=f"t{uuid.uuid4().hex[:10]}", name="pipeline test",
+                        concurrency_limit=limit, build_timeout_s=timeout_s)
+            session.add(team)
+            session.commit()
+            return team
+
+    def put_secret(self, team: Team, name: str, value: str) -> int:
+        """Store a value and record its name and version, as the API does."""
+        version = self.services.secret_store.put(team.id, name, value)
+        with self.services.sessions() as session:
+            row = session.scalar(select(SecretName).where(SecretName.team_id == team.id,
+                                                          SecretName.name == name))
+            if row is None:
+                row = SecretName(team_id=team.id, name=name, current_version=version)
+                session.add(row)
+                session.flush()
+            row.current_version = version
+            session.add(SecretVersion(secret_id=row.id, version=version))
+            session.commit()
+        return version
+
+    def submit(self, team: Team, recipe_yaml: str) -> str:
+        with self.services.sessions() as session:
+            return submit_build(session, self.app, self.settings, team_id=team.id,
+                                recipe_yaml=recipe_yaml).id
+
+    def build(self, build_id: str) -> Build:
+        with self.services.sessions() as session:
+            build = session.get(Build, build_id)
+            _ = build.steps
+            return build
+
+    def steps(self, build_id: str) -> list[BuildStep]:
+        with self.services.sessions() as session:
+            return list(session.scalars(select(BuildStep).where(BuildStep.build_id == build_id)
+                                        .order_by(BuildStep.position)))
+
+    def wait(self, build_id: str, states=TERMINAL_STATES, timeout: float = 300) -> Build:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            build = self.build(build_id)
+            if build.state in states:
+                return build
+            time.sleep(0.1)
+        pytest.fail(f"{build_id} still {self.build(build_id).state} after {timeout}s; "
+                    f"logs in {self.root}")
+
+    def log_text(self, build_id: str) -> str:
+        from core.logevents import raw_text
+
+        return b"".join(raw_text(self.services.bus.read(build_id))).decode("utf-8", "replace")
+
+
+def make_pipeline(settings: Settings, root: Path, database_url: str | None = None) -> Pipeline:
+    need(tcp_open("127.0.0.1", int(settings.registry.rsplit(":", 1)[1])),
+         f"the registry is not answering at {settings.registry}")
+    ps = pipeline_settings(settings, root, database_url)
+    services = Services.from_settings(ps)
+    upgrade(services.engine)
+    return Pipeline(ps, services, root)
+
+
+def ensure_dzlaunch_image(settings: Settings) -> str:
+    """The pinned dzlaunch image must exist; seed it from the built binary if needed."""
+    from registry.errors import RegistryError
+    from registry.naming import parse_ref
+    from registry.seed import seed_rootfs
+    from registry.wiring import system_client
+
+    ref = parse_ref(settings.dzlaunch_image)
+    with system_client(settings) as client:
+        try:
+            return client.resolve(ref)
+        except RegistryError:
+            pass
+        binary = REPO_ROOT / "dzlaunch" / "out" / "dzlaunch"
+        need(binary.exists(), f"{settings.dzlaunch_image} is not seeded and {binary} is absent")
+        with tempfile.TemporaryDirectory() as tmp:
+            tar_path = Path(tmp) / "rootfs.tar"
+            with tarfile.open(tar_path, "w") as tar:
+                info = tar.gettarinfo(str(binary), arcname="dzlaunch")
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                info.mtime = 0
+                with binary.open("rb") as data:
+                    tar.addfile(info, io.BytesIO(data.read()))
+            return seed_rootfs(client, ref.repository, ref.tag, tar_path).digest
+
+
+@pytest.fixture(scope="module")
+def pipeline(settings, redis_url, docker_socket, tmp_path_factory):
+    """Compile and buildqd workers (buildqd with 2 processes) on queues of this module."""
+    ensure_dzlaunch_image(settings)
+    pipe = make_pipeline(settings, tmp_path_factory.mktemp("pipeline"))
+    pipe.start_worker("compile", concurrency=1)
+    pipe.start_worker("buildqd", concurrency=2)
+    yield pipe
+    pipe.stop()
+
+
+BUSYBOX_RECIPE = """\
+version: "3"
+image: {registry}/library/busybox:latest
+build:
+  steps:
+{steps}
+"""
+
+
+def busybox_recipe(settings: Settings, *scripts: str) -> str:
+    """A busybox recipe with one ``/bin/sh`` command step per script (one line each)."""
+    steps = "".join(f"    - type: command\n      shell: /bin/sh -e {{}}\n"
+                    f"      user: root\n      command: {script!r}\n" for script in scripts)
+    return BUSYBOX_RECIPE.format(registry=settings.registry, steps=steps)
