@@ -22,8 +22,13 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rb.settings"] = settings
 
     from app import health
+    from registry import token_service, wiring
 
     app.register_blueprint(health.blueprint)
+    token_service.init_app(app, settings, wiring.authenticator_for(settings))
+    from app import api
+
+    api.init_app(app, settings)
     return app
 
 

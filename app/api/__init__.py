@@ -19,6 +19,7 @@ MAX_REQUEST_BYTES = 1024 * 1024
 PUBLIC_ENDPOINTS = {"api.openapi_document", "api.sign_in"}
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
+errors.register_blueprint(bp)
 
 
 @bp.before_request
@@ -40,9 +41,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
 
     init_services(app, settings)
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
     if not app.config.get("MAX_CONTENT_LENGTH"):
         app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     context.init_app(app)
-    errors.register(bp, app)
+    errors.register_app(app)
     app.register_blueprint(bp)

@@ -56,8 +56,8 @@ def _is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def register(bp: Blueprint, app: Flask) -> None:
-    """Error handlers for the API blueprint, plus app-level ones for ``/api/`` paths."""
+def register_blueprint(bp: Blueprint) -> None:
+    """Error handlers of the API blueprint (once, when it is defined)."""
 
     @bp.errorhandler(ApiError)
     def _api_error(exc: ApiError):
@@ -67,6 +67,10 @@ def register(bp: Blueprint, app: Flask) -> None:
     def _invalid(exc: ValidationError):
         return error_response(422, "the request body is invalid", "invalid",
                               {"errors": validation_details(exc)})
+
+
+def register_app(app: Flask) -> None:
+    """App-level handlers that shape errors of ``/api/`` paths (one set per app)."""
 
     # 404/405/413 may be raised before a blueprint is chosen (unknown URL, body too
     # large), so they are handled app-wide and shaped for /api/ paths only.

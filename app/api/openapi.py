@@ -1,0 +1,214 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, served at ``/api/v1/openapi.json``.
+
+Request bodies come from the pydantic models in :mod:`app.api.schemas` (the same
+models that validate requests); responses are described here.  A test checks
+that every route of the blueprint is documented and nothing else is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from app.api import PREFIX, bp, schemas
+
+J = dict[str, Any]
+
+
+def _obj(props: J, required: list[str] | None = None) -> J:
+    return {"type": "object", "properties": props, "required": required or list(props)}
+
+
+def _nullable(schema: J) -> J:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STR, INT, NUM = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+BOOL = {"type": "boolean"}
+TIME = _nullable({"type": "string", "format": "date-time"})
+ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
+
+DIAG = _obj({"file": STR, "line": INT, "col": INT, "path": STR, "message": STR,
+             "severity": {"enum": ["error", "warning"]}, "text": STR})
+VERSION = _obj({"id": STR, "recipe_id": STR, "number": INT, "author_id": _nullable(STR),
+                "created_at": TIME, "yaml": STR}, ["id", "recipe_id", "number", "created_at"])
+RECIPE = _obj({"id": STR, "name": STR, "created_at": TIME,
+               "latest_version": _nullable(ref("Version")), "version": _nullable(ref("Version"))},
+              ["id", "name", "created_at", "latest_version"])
+STEP = _obj({"position": INT, "step_id": _nullable(STR), "name": STR, "vertex": STR,
+             "status": {"enum": ["waiting", "running", "done", "cached", "failed"]},
+             "cached": BOOL, "started_at": TIME, "completed_at": TIME,
+             "duration_s": _nullable(NUM), "exit_status": _nullable(INT), "error": _nullable(STR)})
+BUILD = _obj({
+    "id": STR, "state": {"enum": ["queued", "compiling", "building", "pushing", "succeeded",
+                                  "failed", "cancelled", "timed_out"]},
+    "terminal": BOOL, "recipe_id": _nullable(STR), "recipe_version_id": _nullable(STR),
+    "one_off": BOOL, "requested_by": _nullable(STR), "cancel_requested": BOOL,
+    "queued_at": TIME, "compiling_at": TIME, "building_at": TIME, "pushing_at": TIME,
+    "finished_at": TIME, "elapsed_s": NUM, "image_ref": _nullable(STR),
+    "image_digest": _nullable(STR), "definition_digest": _nullable(STR),
+    "error": _nullable(_obj({"message": STR, "step_id": _nullable(STR), "line": _nullable(INT)})),
+    "steps": {"type": "array", "items": ref("Step")},
+}, ["id", "state", "terminal", "queued_at", "elapsed_s", "image_ref", "error"])
+TEAM = _obj({"id": STR, "slug": STR, "name": STR, "build_timeout_s": INT,
+             "concurrency_limit": INT})
+ENV = _obj({"name": STR, "value": STR, "updated_at": TIME})
+SECRET = _obj({"name": STR, "version": INT, "versions": {"type": "array", "items": INT},
+               "created_at": TIME, "updated_at": TIME})
+PLAN_STEP = _obj({"id": STR, "name": STR, "digest": STR, "action": {"enum": ["cached", "run"]},
+                  "reason": _nullable({"enum": ["step changed", "an earlier step changed",
+                                                "base image changed", "secret rotated",
+                                                "env changed", "no previous successful build"]}),
+                  "details": {"type": "object"}})
+PLAN = _obj({"recipe_id": STR, "recipe_version_id": _nullable(STR),
+             "compared_with": _nullable(STR),
+             "summary": _obj({"cached": INT, "run": INT}),
+             "steps": {"type": "array", "items": ref("PlanStep")}})
+VALIDATION = _obj({"valid": BOOL, "errors": {"type": "array", "items": ref("Diagnostic")},
+                   "warnings": {"type": "array", "items": ref("Diagnostic")}})
+CREDENTIALS = _obj({"registry": STR, "username": STR, "password": STR, "namespace": STR,
+                    "note": STR})
+TOKEN = _obj({"id": STR, "name": STR, "prefix": STR, "created_at": TIME, "last_used_at": TIME})
+ERROR = _obj({"error": _obj({"code": STR, "message": STR, "details": {}})})
+
+
+def _list(key: str, item: str) -> J:
+    return _obj({key: {"type": "array", "items": ref(item)}})
+
+
+def _param(name: str, where: str = "path", schema: J | None = None, desc: str = "") -> J:
+    return {"name": name, "in": where, "required": where == "path",
+            "schema": schema or STR, "description": desc}
+
+
+# (method, path, summary, request model, success status, response schema, parameters)
+ROUTES: list[tuple] = [
+    ("post", "/session", "Sign in (browser session)", schemas.SignIn, 200,
+     _obj({"team": STR, "role": STR, "user_id": STR, "csrf_token": STR}), []),
+    ("delete", "/session", "Sign out", None, 204, None, []),
+    ("get", "/me", "The caller: team, role, how authenticated", None, 200,
+     _obj({"team": ref("Team"), "role": STR, "user_id": _nullable(STR), "via": STR}), []),
+    ("get", "/team", "Team settings", None, 200, ref("Team"), []),
+    ("patch", "/team", "Change build timeout / concurrency limit (owners)",
+     schemas.TeamSettingsUpdate, 200, ref("Team"), []),
+    ("get", "/team/env", "List env vars", None, 200, _list("env", "EnvVar"), []),
+    ("put", "/team/env/{name}", "Create or replace an env var", schemas.ValueBody, 200,
+     ref("EnvVar"), ["name"]),
+    ("delete", "/team/env/{name}", "Delete an env var", None, 204, None, ["name"]),
+    ("get", "/team/secrets", "List secret names and versions (never values)", None, 200,
+     _list("secrets", "Secret"), []),
+    ("put", "/team/secrets/{name}", "Set or rotate a secret (write-only)", schemas.ValueBody,
+     200, ref("Secret"), ["name"]),
+    ("delete", "/team/secrets/{name}", "Delete a secret and all its versions", None, 204, None,
+     ["name"]),
+    ("get", "/team/tokens", "List API tokens (owners)", None, 200, _list("tokens", "Token"), []),
+    ("post", "/team/tokens", "Create an API token, shown once (owners)", schemas.TokenCreate,
+     201, _obj({"id": STR, "name": STR, "token": STR}), []),
+    ("delete", "/team/tokens/{token_id}", "Revoke an API token (owners)", None, 204, None,
+     ["token_id"]),
+    ("post", "/team/registry-credentials", "Create the registry robot credential, shown once",
+     None, 201, ref("Credentials"), []),
+    ("post", "/team/registry-credentials/rotate", "Rotate the registry robot credential",
+     None, 200, ref("Credentials"), []),
+    ("post", "/recipes/validate", "Validate recipe YAML: every problem with line and column",
+     schemas.ValidateRequest, 200, ref("Validation"), []),
+    ("get", "/recipes", "List recipes", None, 200, _list("recipes", "Recipe"), []),
+    ("post", "/recipes", "Create a recipe (version 1)", schemas.RecipeCreate, 201,
+     ref("Recipe"), []),
+    ("get", "/recipes/{recipe_id}", "A recipe with its latest version", None, 200,
+     ref("Recipe"), ["recipe_id"]),
+    ("put", "/recipes/{recipe_id}", "Save a new immutable version", schemas.RecipeUpdate, 201,
+     ref("Recipe"), ["recipe_id"]),
+    ("delete", "/recipes/{recipe_id}", "Delete a recipe (its builds stay)", None, 204, None,
+     ["recipe_id"]),
+    ("get", "/recipes/{recipe_id}/versions", "List versions, newest first", None, 200,
+     _list("versions", "Version"), ["recipe_id"]),
+    ("get", "/recipes/{recipe_id}/versions/{number}", "One version with its YAML", None, 200,
+     ref("Version"), ["recipe_id", ("number", INT)]),
+    ("post", "/recipes/{recipe_id}/plan", "Which steps come from cache, and why others run",
+     schemas.PlanRequest, 200, ref("Plan"), ["recipe_id"]),
+    ("post", "/builds", "Start a build of a recipe, a version, or one-off YAML",
+     schemas.BuildCreate, 201, ref("Build"), []),
+    ("get", "/builds", "List builds, newest first", None, 200, _list("builds", "Build"),
+     [_param("recipe_id", "query"),
+      _param("state", "query", BUILD["properties"]["state"]),
+      _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200})]),
+    ("get", "/builds/{build_id}", "A build: state, timings, steps, image, error", None, 200,
+     ref("Build"), ["build_id"]),
+    ("post", "/builds/{build_id}/cancel", "Cancel a build", None, 202, ref("Build"),
+     ["build_id"]),
+    ("get", "/builds/{build_id}/logs", "The build log (raw text or NDJSON), live or archived",
+     None, 200, "logs",
+     ["build_id", _param("format", "query", {"enum": ["text", "json"]}),
+      _param("from", "query", {"type": "integer", "minimum": 1}, "first sequence number"),
+      _param("follow", "query", {"enum": ["0", "1"]}, "1: stream until the build ends")]),
+]
+
+ERROR_STATUSES = {"400": "Bad request", "401": "Not authenticated", "403": "Forbidden",
+                  "404": "Not found (another team's ids too)", "409": "Conflict",
+                  "413": "Request too large", "415": "Not JSON", "422": "Invalid input",
+                  "503": "A service is unavailable"}
+
+
+def _operation(method: str, path: str, summary: str, model: Any, status: int, schema: Any,
+               params: list) -> J:
+    parameters = []
+    for p in params:
+        if isinstance(p, str):
+            parameters.append(_param(p))
+        elif isinstance(p, tuple):
+            parameters.append(_param(p[0], "path", p[1]))
+        else:
+            parameters.append(p)
+    if schema is None:
+        ok: J = {"description": "Done"}
+    elif schema == "logs":
+        ok = {"description": "Log", "content": {"text/plain": {"schema": STR},
+                                                "application/x-ndjson": {"schema": STR}}}
+    else:
+        ok = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    responses: J = {str(status): ok}
+    if status == 201 and method == "put":
+        responses["200"] = {**ok, "description": "Updated or unchanged"}
+    if status == 200 and method == "put":
+        responses["201"] = {**ok, "description": "Created"}
+    for code, text in ERROR_STATUSES.items():
+        responses[code] = {"description": text,
+                           "content": {"application/json": {"schema": ref("Error")}}}
+    op: J = {"summary": summary, "operationId": f"{method}_{path}".replace("/", "_")
+             .replace("{", "").replace("}", ""), "parameters": parameters,
+             "responses": responses}
+    if path == "/session" and method == "post":
+        op["security"] = []
+    if model is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}}}
+    return op
+
+
+def document() -> J:
+    paths: J = {}
+    for method, path, *rest in ROUTES:
+        paths.setdefault(path, {})[method] = _operation(method, path, *rest)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Recipe Builder API", "version": "1",
+                 "description": "Team-scoped recipes, builds, logs and settings. Authenticate "
+                                "with 'Authorization: Bearer <team API token>'."},
+        "servers": [{"url": PREFIX}],
+        "paths": paths,
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR, "Diagnostic": DIAG, "Version": VERSION,
+                        "Recipe": RECIPE, "Step": STEP, "Build": BUILD, "Team": TEAM,
+                        "EnvVar": ENV, "Secret": SECRET, "PlanStep": PLAN_STEP, "Plan": PLAN,
+                        "Validation": VALIDATION, "Credentials": CREDENTIALS, "Token": TOKEN},
+        },
+    }
+
+
+@bp.get("/openapi.json", endpoint="openapi_document")
+def openapi_document():
+    return jsonify(document())
