@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import signal
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -176,3 +178,25 @@ def test_unknown_launch_option(run_launch):
     proc = run_launch([], "--bogus")
     assert proc.returncode == 64
     assert b"unknown launch option '--bogus'" in proc.stderr
+
+
+def test_cancel_during_launch_stops_and_records_failure(dzlaunch, make_step, tmp_path):
+    log = tmp_path / "ran.log"
+    manifest = tmp_path / "launch.json"
+    status = tmp_path / "status.json"
+    steps = [
+        launch_step(make_step, 0, "echo started\nsleep 600\n"),
+        launch_step(make_step, 1, f"echo 1 >> {log}\n"),
+    ]
+    manifest.write_text(json.dumps({"v": 1, "steps": steps, "volumes": []}))
+    argv = [str(dzlaunch), "--mode", "launch", "--manifest", str(manifest)]
+    argv += ["--status-file", str(status), "--then", "/bin/echo", "then"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"==> [2-launch-step-0]")
+    assert proc.stdout.readline() == b"started\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 143
+    assert b"then" not in proc.stdout.read()
+    assert not log.exists()
+    recorded = json.loads(status.read_text())
+    assert (recorded["state"], recorded["failed_step"]) == ("failed", "2-launch-step-0")
