@@ -22,7 +22,7 @@ from core import states
 from core.db import Build, BuildState, Team, utcnow
 from core.logevents import HEADER, Entry
 from core.pipeline import headers
-from core.pipeline.control import Heartbeat
+from core.pipeline.control import ALIVE_TTL_S, Heartbeat
 from core.pipeline.finalize import finish_build
 from core.pipeline.logwriter import LogWriter
 from core.pipeline.secrets import SecretUnavailable, fetch
@@ -59,7 +59,9 @@ def build_image(services: Services, build_id: str, worker: str, *, retries: int 
         held_elsewhere = (build.state in (S.BUILDING, S.PUSHING) and build.worker != worker
                           and services.control.is_alive(build_id))
         if held_elsewhere:
-            return DONE
+            # Another process holds it, or one that just died (its heartbeat key has
+            # not expired yet): look again after that key's lifetime.
+            return Outcome("wait", ALIVE_TTL_S, "held by another worker")
         team = session.get(Team, build.team_id)
         if not services.control.try_acquire(team.id, build_id, team.concurrency_limit):
             if announce_wait:

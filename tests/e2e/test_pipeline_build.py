@@ -33,3 +33,59 @@ def test_busybox_recipe_builds_pushes_and_records_steps_and_log(pipeline):
     for line in ("Fetching secrets for this build...", "0 secrets fetched.",
                  "Build completed", "The image was successfully built."):
         assert line in text
+
+
+def test_failing_step_fails_the_build_naming_step_and_recipe_line(pipeline):
+    team = pipeline.team()
+    recipe = busybox_recipe(pipeline.settings, "echo fine", f"echo boom-{uuid.uuid4().hex[:6]}; exit 3")
+    build_id = pipeline.submit(team, recipe)
+
+    build = pipeline.wait(build_id)
+
+    assert build.state is BuildState.FAILED
+    assert build.error_step_id == "1-build-step-1"
+    # The second step is written on lines 9-12 of the recipe.
+    assert build.error_line is not None and 9 <= build.error_line <= 12
+    assert f"line {build.error_line}" in build.error_message
+    assert build.image_digest is None
+    text = pipeline.log_text(build_id)
+    assert text.rstrip().endswith("Build failed with code 3")
+    failed = [s for s in pipeline.steps(build_id) if s.step_id == "1-build-step-1"]
+    assert failed and failed[0].exit_status == 3
+
+
+def test_unchanged_rebuild_is_all_cached_and_changing_step_k_reruns_k_to_n(pipeline):
+    token = uuid.uuid4().hex[:8]
+    team = pipeline.team()
+    scripts = [f"echo one-{token}", f"echo two-{token}", f"echo three-{token}"]
+
+    def executed(recipe: str) -> list[str]:
+        build = pipeline.wait(pipeline.submit(team, recipe))
+        assert build.state is BuildState.SUCCEEDED, build.error_message
+        return [s.step_id for s in pipeline.steps(build.id) if s.step_id and not s.cached]
+
+    first = executed(busybox_recipe(pipeline.settings, *scripts))
+    assert first == ["1-build-step-0", "1-build-step-1", "1-build-step-2"]
+    assert executed(busybox_recipe(pipeline.settings, *scripts)) == []
+    changed = [scripts[0], f"echo TWO-{token}", scripts[2]]
+    assert executed(busybox_recipe(pipeline.settings, *changed)) == [
+        "1-build-step-1", "1-build-step-2"]
+
+
+def test_log_is_replayable_from_the_archive_after_the_stream_expires(pipeline):
+    token = uuid.uuid4().hex[:8]
+    build_id = pipeline.submit(pipeline.team(), busybox_recipe(pipeline.settings,
+                                                               f"echo archived-{token}"))
+    assert pipeline.wait(build_id).state is BuildState.SUCCEEDED
+    live = list(pipeline.services.bus.read(build_id))
+    assert pipeline.services.bus.stats(build_id).archived
+    bus = pipeline.services.bus
+    bus.redis.delete(bus.stream_key(build_id), bus.meta_key(build_id))
+
+    archived = list(bus.read(build_id))
+
+    assert [e.seq for e in archived] == [e.seq for e in live] == list(range(1, len(live) + 1))
+    assert archived[-1].kind == "end" and archived[-1].text == "succeeded"
+    assert f"archived-{token}" in pipeline.log_text(build_id)
+    # Following from the middle replays the rest from the archive, then stops at the end.
+    assert [e.seq for e in bus.follow(build_id, from_seq=5)] == list(range(5, len(live) + 1))

@@ -1,0 +1,112 @@
+"""Secrets through the whole pipeline: served at solve time, versioned in the cache
+key, and found nowhere afterwards (Redis, broker, database, archive, image)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import secrets
+import uuid
+from pathlib import Path
+
+from core.db import BuildState
+from tests.tasks.harness import BUSYBOX_RECIPE, pipeline  # noqa: F401
+
+SECRET_STEP = """\
+    - type: command
+      shell: /bin/sh -e {{}}
+      user: root
+      environment:
+        - name: CANARY
+          value: "{{{{secret:team.CANARY}}}}"
+      command: 'test -n "$CANARY" && echo "canary length ${{#CANARY}} {token}"'
+"""
+PLAIN_STEP = """\
+    - type: command
+      shell: /bin/sh -e {{}}
+      user: root
+      command: 'echo plain {token} > /tmp/plain'
+"""
+
+
+def secret_recipe(settings, token: str) -> str:
+    steps = PLAIN_STEP.format(token=token) + SECRET_STEP.format(token=token)
+    return BUSYBOX_RECIPE.format(registry=settings.registry, steps=steps)
+
+
+def executed(pipeline, build_id: str) -> list[str]:
+    return [s.step_id for s in pipeline.steps(build_id) if s.step_id and not s.cached]
+
+
+def redis_values(redis) -> bytes:
+    """Every key and value in the pipeline's Redis database, broker queues included."""
+    chunks = []
+    for key in redis.scan_iter(count=1000):
+        chunks.append(key)
+        kind = redis.type(key)
+        if kind == b"string":
+            chunks.append(redis.get(key) or b"")
+        elif kind == b"list":
+            chunks += redis.lrange(key, 0, -1)
+        elif kind == b"hash":
+            for field, value in redis.hgetall(key).items():
+                chunks += [field, value]
+        elif kind == b"set":
+            chunks += list(redis.smembers(key))
+        elif kind == b"zset":
+            chunks += [m for m, _ in redis.zrange(key, 0, -1, withscores=True)]
+        elif kind == b"stream":
+            for _, fields in redis.xrange(key):
+                chunks += list(fields.values())
+    return b"\n".join(chunks)
+
+
+def database_bytes(database_url: str) -> bytes:
+    path = Path(database_url.removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def archive_bytes(root: Path) -> bytes:
+    return b"".join(gzip.decompress(p.read_bytes()) for p in root.rglob("*.gz"))
+
+
+def test_secret_is_served_then_rotation_rebuilds_only_its_step_and_nothing_leaks(
+        pipeline, docker_socket):
+    token = uuid.uuid4().hex[:8]
+    canary_v1 = f"canary-{secrets.token_hex(12)}"
+    canary_v2 = f"canary-{secrets.token_hex(12)}"
+    team = pipeline.team()
+    pipeline.put_secret(team, "CANARY", canary_v1)
+    recipe = secret_recipe(pipeline.settings, token)
+
+    first = pipeline.wait(pipeline.submit(team, recipe))
+    assert first.state is BuildState.SUCCEEDED, first.error_message
+    assert executed(pipeline, first.id) == ["1-build-step-0", "1-build-step-1"]
+    text = pipeline.log_text(first.id)
+    assert f"canary length {len(canary_v1)} {token}" in text
+    assert "1 secrets fetched." in text
+
+    again = pipeline.wait(pipeline.submit(team, recipe))
+    assert executed(pipeline, again.id) == []
+
+    pipeline.put_secret(team, "CANARY", canary_v2)
+    rotated = pipeline.wait(pipeline.submit(team, recipe))
+    assert rotated.state is BuildState.SUCCEEDED, rotated.error_message
+    assert executed(pipeline, rotated.id) == ["1-build-step-1"]
+    assert rotated.pinned_inputs["secrets"] == {"CANARY": "2"}
+
+    from buildkit.engine import EngineClient
+
+    engine = EngineClient(str(docker_socket))
+    image = b"".join(engine.export_image(b.image_ref) for b in (first, rotated))
+    places = {
+        "redis and broker": redis_values(pipeline.services.redis),
+        "database": database_bytes(pipeline.settings.database_url),
+        "archived logs": archive_bytes(pipeline.settings.archive_dir),
+        "image layers, config and history": image,
+    }
+    assert all(len(data) > 1000 for data in places.values())
+    for canary in (canary_v1, canary_v2):
+        needles = [canary.encode(), base64.b64encode(canary.encode())]
+        for where, data in places.items():
+            assert not any(n in data for n in needles), f"secret value found in {where}"
