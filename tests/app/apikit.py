@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from app import create_app
@@ -41,19 +43,20 @@ class TeamFixture:
         return {"Authorization": f"Bearer {token or self.token}"}
 
 
-@pytest.fixture
-def app_settings(tmp_path: Path, settings: Settings, redis_url: str) -> Iterator[Settings]:
-    """Settings on a private PostgreSQL schema (migrated), Redis DB and state dir."""
+@contextmanager
+def isolated_settings(base: Settings, root: Path) -> Iterator[Settings]:
+    """Settings on a private, migrated PostgreSQL schema, a Redis DB of these tests and
+    an archive under ``root``; the state dir (registry credentials) stays the system's."""
     need(tcp_open("127.0.0.1", 5432), "PostgreSQL is not answering on 127.0.0.1:5432")
     schema = f"rb_app_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    base = redis_url.rsplit("/", 1)[0]
-    configured = settings.with_overrides(
-        database_url=url, redis_url=f"{base}/{REDIS_DB}", state_dir=tmp_path / "state",
-        archive_dir=tmp_path / "state" / "archive", flask_secret_key=uuid.uuid4().hex)
+    configured = base.with_overrides(
+        database_url=url, redis_url=base.redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}",
+        archive_dir=root / "archive", secret_store_key=Fernet.generate_key().decode(),
+        flask_secret_key=uuid.uuid4().hex)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
@@ -66,13 +69,28 @@ def app_settings(tmp_path: Path, settings: Settings, redis_url: str) -> Iterator
 
 
 @pytest.fixture
-def app(app_settings: Settings):
-    application = create_app(app_settings)
+def app_settings(tmp_path: Path, settings: Settings, redis_url: str) -> Iterator[Settings]:
+    with isolated_settings(settings, tmp_path) as configured:
+        yield configured
+
+
+def make_app(configured: Settings):
+    application = create_app(configured)
     application.config["TESTING"] = True
-    yield application
+    return application
+
+
+def dispose(application) -> None:
     services = application.extensions["rb.services"]
     if "engine" in services.__dict__:
         services.engine.dispose()
+
+
+@pytest.fixture
+def app(app_settings: Settings):
+    application = make_app(app_settings)
+    yield application
+    dispose(application)
 
 
 @pytest.fixture
@@ -105,5 +123,5 @@ def team_b(app) -> TeamFixture:
     return make_team(app, f"bravo{uuid.uuid4().hex[:6]}")
 
 
-__all__ = ["app", "app_settings", "client", "team_a", "team_b", "TeamFixture", "make_team",
+__all__ = ["app", "app_settings", "isolated_settings", "make_app", "dispose", "client", "team_a", "team_b", "TeamFixture", "make_team",
            "make_session_factory", "PASSWORD"]
