@@ -16,7 +16,8 @@ static int longest_first(const void *a, const void *b)
 void redact_init(redactor_t *r, buf_t *patterns, size_t n)
 {
     memset(r, 0, sizeof *r);
-    qsort(patterns, n, sizeof *patterns, longest_first);
+    if (n)
+        qsort(patterns, n, sizeof *patterns, longest_first);
     r->patterns = patterns;
     r->n = n;
     r->longest = n ? patterns[0].len : 0;

@@ -53,6 +53,7 @@ void buf_reserve(buf_t *b, size_t extra)
         cap *= 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a reserved, still empty buffer is already a valid string */
 }
 
 void buf_add(buf_t *b, const void *p, size_t n)

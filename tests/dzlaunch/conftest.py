@@ -61,9 +61,13 @@ def body(stdout: bytes) -> bytes:
 
 @pytest.fixture(scope="session")
 def dzlaunch() -> Path:
-    """The freshly built launcher (``make -C dzlaunch``)."""
+    """The freshly built launcher (``make -C dzlaunch``).
+
+    ``DZLAUNCH_BINARY`` runs the suite against another build of the same sources,
+    e.g. the sanitizer build from ``make -C dzlaunch asan``.
+    """
     subprocess.run(["make", "-s", "-C", str(DZLAUNCH_DIR)], check=True)
-    path = DZLAUNCH_DIR / "out" / "dzlaunch"
+    path = Path(os.environ.get("DZLAUNCH_BINARY") or DZLAUNCH_DIR / "out" / "dzlaunch")
     assert os.access(path, os.X_OK)
     return path
 

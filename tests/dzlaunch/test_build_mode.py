@@ -23,6 +23,12 @@ def test_header_and_summary_frame_the_output(run_build, relayed, summary_re):
     assert relayed(proc.stdout) == b"hello\n"
 
 
+def test_empty_strings_are_handled(run_build, relayed):
+    proc = run_build(name="", env={"EMPTY": ""}, script='echo "[$EMPTY]"\n')
+    assert proc.stdout.split(b"\n")[0] == b"==> [1-build-step-0] "
+    assert relayed(proc.stdout) == b"[]\n"
+
+
 @pytest.mark.parametrize("status", [1, 3, 42, 255])
 def test_exit_status_is_the_scripts(run_build, status):
     proc = run_build(script=f"echo before\nexit {status}\n")

@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+from core.config import REPO_ROOT
+
 REQUIRED = ["v", "id", "phase", "name", "script", "shell", "directory", "user"]
 
 
@@ -141,6 +143,6 @@ def test_unknown_fields_are_ignored(dzlaunch, make_step, encode_payload):
 
 def test_version_flag(dzlaunch):
     proc = run_raw(dzlaunch, "--version")
-    expected = (dzlaunch.parent.parent / "VERSION").read_text().strip()
+    expected = (REPO_ROOT / "dzlaunch" / "VERSION").read_text().strip()
     assert proc.returncode == 0
     assert proc.stdout.decode().strip() == f"dzlaunch {expected}"
