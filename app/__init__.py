@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -26,9 +27,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.blueprint)
     token_service.init_app(app, settings, wiring.authenticator_for(settings))
-    from app import api
+    from app import api, ws
 
     api.init_app(app, settings)
+    ws.init_app(app)
     return app
 
 
