@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from core import states
-from core.db import BuildState
 from core.pipeline.compiling import compile_build as compile_stage
-from core.pipeline.finalize import finish_build
+from core.pipeline.finalize import fail_build
 from registry.errors import RegistryError
 from tasks.services import services_for, worker_name
 
 MAX_TRANSIENT_RETRIES = 3
 
 
-@shared_task(bind=True, name="tasks.compile.compile_build")
+@shared_task(bind=True, name="tasks.compile.compile_build", max_retries=None)
 def compile_build(self, build_id: str) -> bool:
     """Compile build ``build_id``; True when it goes on to the build queue to be solved."""
     services = services_for(self.app)
@@ -22,11 +20,9 @@ def compile_build(self, build_id: str) -> bool:
         return compile_stage(services, build_id, worker_name(self))
     except RegistryError as err:
         if err.temporary and self.request.retries < MAX_TRANSIENT_RETRIES:
-            raise self.retry(countdown=2 ** self.request.retries, max_retries=None) from None
-        with services.sessions() as session:
-            if states.finish(session, build_id, BuildState.FAILED,
-                             error_message=f"registry unavailable while compiling: {err}"):
-                session.commit()
-                finish_build(services, session, build_id)
-                session.commit()
+            raise self.retry(countdown=2 ** self.request.retries) from None
+        fail_build(services, build_id, f"registry unavailable while compiling: {err}")
         return False
+    except Exception as err:
+        fail_build(services, build_id, f"internal error in the compile worker: {err}")
+        raise

@@ -72,3 +72,17 @@ def finish_build(services: Services, session: Session, build_id: str,
         if dedupe.adopt_outcome(session, follower_id, build):
             session.commit()
             finish_build(services, session, follower_id)
+
+
+def fail_build(services: Services, build_id: str, message: str) -> bool:
+    """End a live build as failed with ``message`` (an unexpected error); False if it ended."""
+    from core import states
+    from core.db import BuildState
+
+    with services.sessions() as session:
+        if not states.finish(session, build_id, BuildState.FAILED, error_message=message):
+            return False
+        session.commit()
+        finish_build(services, session, build_id)
+        session.commit()
+        return True
