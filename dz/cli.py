@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from dz.commands import register as register_server_commands
 from dz.compile_cmd import compile_command
 
 
@@ -13,6 +14,7 @@ def dz() -> None:
 
 
 dz.add_command(compile_command)
+register_server_commands(dz)
 
 
 def main() -> None:

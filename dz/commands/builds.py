@@ -1,0 +1,188 @@
+"""``dz build``, ``logs``, ``builds``, ``status``, ``cancel``, ``plan`` and ``login``."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+
+from dz.commands.client import Client, save_config
+from dz.commands.progress import Board, render
+
+SUCCESS = "succeeded"
+
+
+@click.command()
+@click.option("--url", required=True, help="server URL, e.g. http://127.0.0.1:8000")
+@click.option("--token", prompt=True, hide_input=True, help="a team API token")
+def login(url: str, token: str) -> None:
+    """Check a team API token against the server and remember it."""
+    me = Client(url.rstrip("/"), token).json("GET", "/me")
+    path = save_config(url, token)
+    click.echo(f"logged in to team {me['team']['slug']} as {me['role']} ({path})")
+
+
+def recipe_name(path: Path) -> str:
+    stem = path.name.split(".")[0] or path.parent.name
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "recipe"
+
+
+def save_recipe(client: Client, path: Path, name: str | None) -> dict:
+    """Create the recipe from ``path`` or add its text as a new version."""
+    name = name or recipe_name(path)
+    text = path.read_text()
+    existing = {r["name"]: r for r in client.json("GET", "/recipes")["recipes"]}
+    if name in existing:
+        return client.json("PUT", f"/recipes/{existing[name]['id']}", json={"yaml": text})
+    return client.json("POST", "/recipes", json={"name": name, "yaml": text})
+
+
+def start_build(client: Client, recipe: str, name: str | None) -> dict:
+    path = Path(recipe)
+    if path.is_file():
+        saved = save_recipe(client, path, name)
+        return client.json("POST", "/builds", json={"recipe_id": saved["id"]})
+    found = [r for r in client.json("GET", "/recipes")["recipes"] if recipe in (r["name"], r["id"])]
+    if not found:
+        raise click.ClickException(f"{recipe}: no such file or recipe")
+    return client.json("POST", "/builds", json={"recipe_id": found[0]["id"]})
+
+
+def follow_build(client: Client, build_id: str, console: Console) -> dict:
+    board = Board()
+    with Live(render(board), console=console, refresh_per_second=8, transient=False) as live:
+        for event in client.stream_events(build_id):
+            board.feed(event)
+            live.update(render(board))
+    return client.json("GET", f"/builds/{build_id}")
+
+
+@click.command()
+@click.argument("recipe")
+@click.option("--name", help="recipe name when RECIPE is a file (default: from the file name)")
+@click.option("--follow", "-f", is_flag=True, help="show live progress; exit status = result")
+def build(recipe: str, name: str | None, follow: bool) -> None:
+    """Build RECIPE (a YAML file, saved as a new version, or a saved recipe's name/id)."""
+    client = Client.load()
+    started = start_build(client, recipe, name)
+    click.echo(f"build {started['id']} queued")
+    if not follow:
+        return
+    result = follow_build(client, started["id"], Console(stderr=False))
+    report(result)
+    sys.exit(0 if result["state"] == SUCCESS else 1)
+
+
+def report(result: dict) -> None:
+    if result["state"] == SUCCESS:
+        click.echo(f"Build successful ({_elapsed(result['elapsed_s'])}): {result['image_ref']}")
+        return
+    error = result.get("error") or {}
+    where = f" at recipe line {error['line']}" if error.get("line") else ""
+    click.echo(f"Build {result['state']}{where}: {error.get('message', '')}", err=True)
+
+
+def _elapsed(seconds: float) -> str:
+    return f"{int(seconds // 60)}m {int(seconds % 60)}s"
+
+
+@click.command()
+@click.argument("build_id")
+@click.option("--follow", "-f", is_flag=True, help="keep printing until the build ends")
+@click.option("--json", "as_json", is_flag=True, help="one JSON event per line")
+@click.option("--from", "from_seq", type=click.IntRange(min=1), default=1,
+              help="first sequence number")
+@click.option("--redis-url", envvar="DZ_REDIS_URL",
+              help="read the log stream from Redis directly (operators)")
+def logs(build_id: str, follow: bool, as_json: bool, from_seq: int, redis_url: str | None) -> None:
+    """Print a build's log (raw BuildKit text, or JSON events)."""
+    out = sys.stdout.buffer
+    if redis_url:
+        from dz.commands.redislog import events
+
+        source = events(redis_url, build_id, from_seq, follow)
+        for event in source:
+            out.write(_format(event.as_json(), event.data, as_json))
+            out.flush()
+        return
+    client = Client.load()
+    if follow:
+        for event in client.stream_events(build_id, from_seq):
+            out.write(_format(event, event["data"].encode(), as_json))
+            out.flush()
+        return
+    fmt = "json" if as_json else "text"
+    resp = client.request("GET", f"/builds/{build_id}/logs",
+                          params={"format": fmt, "from": from_seq}, stream=True)
+    for chunk in resp.iter_content(chunk_size=None):
+        out.write(chunk)
+
+
+def _format(event: dict, data: bytes, as_json: bool) -> bytes:
+    from core.logevents import LogEvent, raw_chunk
+
+    if as_json:
+        return (json.dumps(event, separators=(",", ":")) + "\n").encode()
+    return raw_chunk(LogEvent(event["seq"], event["time"], event["kind"], event["vertex"],
+                              event["stream"], data))
+
+
+@click.command("builds")
+@click.option("--recipe", help="recipe id")
+@click.option("--state", help="queued, building, succeeded, failed, …")
+def list_builds(recipe: str | None, state: str | None) -> None:
+    """List recent builds."""
+    params = {k: v for k, v in (("recipe_id", recipe), ("state", state)) if v}
+    for b in Client.load().json("GET", "/builds", params=params)["builds"]:
+        click.echo(f"{b['id']}  {b['state']:<10} {_elapsed(b['elapsed_s']):>8}  "
+                   f"{b['image_ref'] or ''}")
+
+
+@click.command()
+@click.argument("build_id")
+@click.option("--json", "as_json", is_flag=True)
+def status(build_id: str, as_json: bool) -> None:
+    """Show a build's state, steps and image."""
+    b = Client.load().json("GET", f"/builds/{build_id}")
+    if as_json:
+        click.echo(json.dumps(b, indent=2))
+        return
+    click.echo(f"{b['id']}: {b['state']} ({_elapsed(b['elapsed_s'])})")
+    for s in b.get("steps", []):
+        took = "CACHED" if s["cached"] else f"{s['duration_s'] or 0:.1f}s"
+        click.echo(f"  {s['status']:<8} {took:>8}  {s['name']}")
+    if b["image_ref"]:
+        click.echo(f"image: {b['image_ref']}")
+    if b["error"]:
+        click.echo(f"error: {b['error']['message']}")
+
+
+@click.command()
+@click.argument("build_id")
+def cancel(build_id: str) -> None:
+    """Cancel a build."""
+    b = Client.load().json("POST", f"/builds/{build_id}/cancel")
+    click.echo(f"{b['id']}: {b['state']}{' (cancel requested)' if b['cancel_requested'] else ''}")
+
+
+@click.command()
+@click.argument("recipe")
+def plan(recipe: str) -> None:
+    """Show which steps of RECIPE's latest version would come from cache, and why not."""
+    client = Client.load()
+    found = [r for r in client.json("GET", "/recipes")["recipes"] if recipe in (r["name"], r["id"])]
+    if not found:
+        raise click.ClickException(f"no recipe {recipe}")
+    result = client.json("POST", f"/recipes/{found[0]['id']}/plan", json={})
+    for s in result["steps"]:
+        why = "CACHED" if s["action"] == "cached" else f"run: {s['reason']}"
+        click.echo(f"{s['name']:<60} {why}")
+    click.echo(f"{result['summary']['cached']} cached, {result['summary']['run']} to run")
+
+
+COMMANDS = (login, build, logs, list_builds, status, cancel, plan)
