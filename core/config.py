@@ -92,10 +92,10 @@ class Settings:
             registry_issuer=get("registry_issuer", "recipe-builder"),
             registry_system_user=get("registry_system_user", "system"),
             # The token endpoint is served by the web app (registry/token_service.py);
-            # the Docker daemon, not the registry, must be able to reach it.
-            registry_realm=get(
-                "registry_realm", f"{get('public_url', f'http://{web_host}:{web_port}')}/v2/token"
-            ),
+            # the Docker daemon, not the registry, must be able to reach it.  The stack
+            # runs it on a port of its own so the registry works before (and without)
+            # the web process of the Procfile.
+            registry_realm=get("registry_realm", f"http://{web_host}:5001/v2/token"),
             registry_token_ttl_s=int(get("registry_token_ttl_s", "300")),
             web_host=web_host,
             web_port=web_port,

@@ -37,7 +37,8 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self._path)
 
 
-def _timed(probe) -> Check:
+def timed(probe) -> Check:
+    """Run ``probe`` (returning ``(ok, detail)``), timing it and turning exceptions into data."""
     start = time.perf_counter()
     try:
         ok, detail = probe()
@@ -54,7 +55,7 @@ def redis_check(url: str, timeout: float = 2.0) -> Check:
         finally:
             client.close()
 
-    return _timed(probe)
+    return timed(probe)
 
 
 def docker_check(socket_path: Path, timeout: float = 3.0) -> Check:
@@ -78,7 +79,7 @@ def docker_check(socket_path: Path, timeout: float = 3.0) -> Check:
             return False, f"Docker {version.get('Version')} does not report BuildKit"
         return True, f"Docker {version.get('Version')} (API {api}), BuildKit builder"
 
-    return _timed(probe)
+    return timed(probe)
 
 
 def registry_check(url: str, timeout: float = 3.0) -> Check:
@@ -93,7 +94,7 @@ def registry_check(url: str, timeout: float = 3.0) -> Check:
             return True, "registry answers (token auth)"
         return False, f"GET /v2/ answered {resp.status_code}"
 
-    return _timed(probe)
+    return timed(probe)
 
 
 def database_check(url: str, timeout: float = 3.0) -> Check:
@@ -107,4 +108,4 @@ def database_check(url: str, timeout: float = 3.0) -> Check:
         finally:
             engine.dispose()
 
-    return _timed(probe)
+    return timed(probe)

@@ -7,10 +7,12 @@ import sys
 import click
 
 from core.config import Settings
-from stack import dockerd, images, redis_server, registry_server
+from stack import dockerd, images, redis_server, registry_server, token_service
 from stack.layout import Layout
 
-SERVICES = {"dockerd": dockerd, "registry": registry_server, "redis": redis_server}
+# Start order matters: the registry sends clients to the token service's realm.
+SERVICES = {"redis": redis_server, "token-service": token_service, "registry": registry_server,
+            "dockerd": dockerd}
 
 
 @click.group()
@@ -26,7 +28,7 @@ def up(layout: Layout, no_images: bool) -> None:
     """Start every service (reusing running ones) and seed the base images."""
     layout.root.mkdir(parents=True, exist_ok=True)
     for name, service in SERVICES.items():
-        click.echo(f"{name:10} {service.up(layout)}")
+        click.echo(f"{name:14} {service.up(layout)}")
     if not no_images:
         for ref, what in images.seed_all(layout, log=click.echo).items():
             click.echo(f"{'image':10} {ref}: {what}")
@@ -37,7 +39,7 @@ def up(layout: Layout, no_images: bool) -> None:
 def down(layout: Layout) -> None:
     """Stop only the services this stack started (by pidfile)."""
     for name, service in reversed(list(SERVICES.items())):
-        click.echo(f"{name:10} {'stopped' if service.down(layout) else 'not ours, left alone'}")
+        click.echo(f"{name:14} {'stopped' if service.down(layout) else 'not ours, left alone'}")
 
 
 @cli.command()
@@ -48,7 +50,7 @@ def status(layout: Layout) -> None:
     for name, service in SERVICES.items():
         check = service.status(layout)
         all_ok &= check.ok
-        click.echo(f"{name:10} {'up' if check.ok else 'DOWN':5} {check.detail}")
+        click.echo(f"{name:14} {'up' if check.ok else 'DOWN':5} {check.detail}")
     sys.exit(0 if all_ok else 1)
 
 

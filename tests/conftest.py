@@ -88,3 +88,51 @@ def redis_url(settings: Settings) -> str:
         ok = False
     need(ok, f"Redis is not answering at {settings.redis_url}")
     return settings.redis_url
+
+
+@pytest.fixture
+def spare_registry(tmp_path, settings: Settings, free_port):
+    """A second token-auth registry on its own port and state dir; stopped at the end.
+
+    Yields its stack layout (whose settings point at it) and its URL.
+    """
+    from stack import registry_server
+    from stack.layout import Layout
+
+    port = free_port()
+    spare = settings.with_overrides(state_dir=tmp_path, registry=f"127.0.0.1:{port}",
+                                    registry_url=f"http://127.0.0.1:{port}")
+    layout = Layout(spare)
+    registry_server.start(layout, name="spare-registry")
+    yield layout, spare.registry_url
+    registry_server.down(layout, name="spare-registry")
+
+
+@pytest.fixture(scope="session")
+def pull_credentials(settings: Settings):
+    """Robot credentials of the test team ``rbtest``: pull on ``library/``, push on
+    ``rbtest/`` (what a build worker holds for its team)."""
+    from registry.auth import Credentials
+    from registry.credentials import CredentialExists
+    from registry.wiring import robot_credentials
+
+    robots = robot_credentials(settings)
+    try:
+        username, secret = robots.create("rbtest")
+    except CredentialExists:
+        username, secret = robots.rotate("rbtest")
+    return Credentials(username, secret)
+
+
+@pytest.fixture(scope="session")
+def docker_config(tmp_path_factory, settings: Settings, pull_credentials, docker_socket):
+    """A Docker CLI config directory logged in to the registry as ``rbtest``."""
+    import subprocess
+
+    directory = tmp_path_factory.mktemp("docker-config")
+    login = subprocess.run(
+        ["/usr/bin/docker", "--config", str(directory), "-H", settings.docker_host, "login",
+         "-u", pull_credentials.username, "--password-stdin", settings.registry],
+        input=pull_credentials.password, capture_output=True, text=True, timeout=60)
+    need(login.returncode == 0, f"docker login to {settings.registry} failed: {login.stderr}")
+    return directory

@@ -9,19 +9,15 @@ describes, so these tests do not depend on the LLB compiler.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import shutil
-import subprocess
-import tarfile
 from dataclasses import dataclass, field
 
 import pytest
 
 import buildkit
-from buildkit.engine import EngineClient
+from buildkit.engine import EngineClient, registry_auth
 from llb.pb import ops_pb2
-from tests.conftest import IN_CI, need
+from tests.conftest import need
 
 STANDALONE_ENV = "RB_BUILDKIT_TEST_ADDR"
 PATH_ENV = "PATH=/bin:/usr/bin:/sbin:/usr/sbin"
@@ -65,48 +61,28 @@ def engine(docker_socket) -> EngineClient:
     return EngineClient(str(docker_socket))
 
 
-def busybox_rootfs_tar() -> bytes:
-    """The busybox-static rootfs of design.md's ``library/busybox`` image."""
-    busybox = shutil.which("busybox") or "/bin/busybox"
-    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True,
-                             check=True).stdout.split()
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        def add(name, data=None, mode=0o644, kind=tarfile.REGTYPE, link="", uid=0):
-            info = tarfile.TarInfo(name)
-            info.type, info.mode, info.linkname, info.uid, info.gid = kind, mode, link, uid, uid
-            if data is not None:
-                info.size = len(data)
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-
-        for d in ("bin", "etc", "home", "usr", "usr/bin"):
-            add(d, kind=tarfile.DIRTYPE, mode=0o755)
-        add("tmp", kind=tarfile.DIRTYPE, mode=0o1777)
-        add("home/devzero", kind=tarfile.DIRTYPE, mode=0o755, uid=1000)
-        with open(busybox, "rb") as f:
-            add("bin/busybox", f.read(), mode=0o755)
-        for applet in applets:
-            if applet != "busybox":
-                add(f"bin/{applet}", kind=tarfile.SYMTYPE, link="busybox", mode=0o777)
-        add("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"
-                          b"devzero:x:1000:1000:devzero:/home/devzero:/bin/sh\n")
-        add("etc/group", b"root:x:0:\ndevzero:x:1000:\n")
-    return buf.getvalue()
+@pytest.fixture(scope="session")
+def team_credentials(settings, pull_credentials):
+    """A session credential lookup holding the ``rbtest`` team's robot credentials."""
+    creds = buildkit.RegistryCredentials(pull_credentials.username, pull_credentials.password)
+    return lambda host: creds if host == settings.registry else None
 
 
 @pytest.fixture(scope="session")
-def busybox(settings, engine) -> str:
-    """``<registry>/library/busybox:latest``, present in dockerd and in the registry."""
+def registry_auth_header(settings, pull_credentials) -> str:
+    """``X-Registry-Auth`` of the ``rbtest`` team for Engine API pulls."""
+    return registry_auth(pull_credentials.username, pull_credentials.password, settings.registry)
+
+
+@pytest.fixture(scope="session")
+def busybox(settings, engine, registry_auth_header) -> str:
+    """``<registry>/library/busybox:latest`` (seeded by ``scripts/services up``), in dockerd."""
     ref = f"{settings.registry}/library/busybox:latest"
     if engine.inspect_image(ref) is None:
         try:
-            engine.pull(ref)
+            engine.pull(ref, auth=registry_auth_header)
         except buildkit.BuildKitError as err:
-            need(not IN_CI, f"{ref} is not in the registry ({err}); run scripts/services up")
-    if engine.inspect_image(ref) is None:
-        # Local development without the seeded registry: make the image here.
-        engine.import_image(busybox_rootfs_tar(), ref)
-        engine.push(ref)
+            need(False, f"{ref} is not in the registry ({err}); run scripts/services up")
     return ref
 
 
@@ -178,10 +154,11 @@ def graph() -> Graph:
 
 
 @pytest.fixture
-def solve_options(daemon):
+def solve_options(daemon, team_credentials):
     """SolveOptions carrying the daemon's network entitlements and registry mode."""
     def make(**kwargs) -> buildkit.SolveOptions:
         kwargs.setdefault("entitlements", daemon.entitlements)
         kwargs.setdefault("insecure_registry", daemon.insecure_registry)
+        kwargs.setdefault("credentials", team_credentials)
         return buildkit.SolveOptions(**kwargs)
     return make

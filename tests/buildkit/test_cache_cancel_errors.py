@@ -34,10 +34,11 @@ def test_cache_import_after_builder_prune_answers_steps_from_the_registry(
     assert {first, head} <= cached
 
 
-def _sleep_processes() -> list[psutil.Process]:
+def _sleep_processes(seconds: str) -> list[psutil.Process]:
+    """This test's own sleep (a duration no other test uses; the machine is shared)."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
-        if (proc.info["cmdline"] or [])[-2:] == ["sleep", "600"]:
+        if (proc.info["cmdline"] or [])[-2:] == ["sleep", seconds]:
             found.append(proc)
     return found
 
@@ -46,7 +47,9 @@ def test_cancel_stops_the_running_step_on_the_daemon(client, daemon, graph, busy
                                                      solve_options):
     if daemon.kind != "docker":
         pytest.skip("the step's process is only visible when the daemon runs on this host")
-    head = graph.run(graph.image(busybox), f"echo {secrets.token_hex(4)}; exec sleep 600", daemon)
+    seconds = str(600 + secrets.randbelow(100_000))
+    head = graph.run(graph.image(busybox), f"echo {secrets.token_hex(4)}; exec sleep {seconds}",
+                     daemon)
     started = threading.Event()
 
     def on_event(event):
@@ -56,17 +59,17 @@ def test_cancel_stops_the_running_step_on_the_daemon(client, daemon, graph, busy
     handle = client.start_solve(graph.definition(head), solve_options(), on_event=on_event)
     assert started.wait(120), "the sleep step never started"
     deadline = time.monotonic() + 60
-    while not _sleep_processes() and time.monotonic() < deadline:
+    while not _sleep_processes(seconds) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _sleep_processes(), "sleep 600 is not running on the daemon"
+    assert _sleep_processes(seconds), f"sleep {seconds} is not running on the daemon"
 
     handle.cancel()
     with pytest.raises(buildkit.SolveCancelled):
         handle.result(timeout=120)
     deadline = time.monotonic() + 60  # a bound on waiting, not a speed assertion
-    while _sleep_processes() and time.monotonic() < deadline:
+    while _sleep_processes(seconds) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _sleep_processes() == []
+    assert _sleep_processes(seconds) == []
 
 
 def test_failing_step_names_its_vertex_and_recipe_line(client, daemon, graph, busybox,

@@ -63,7 +63,7 @@ def test_unknown_secret_fails_the_solve_with_the_step_named(
 
 
 def test_image_config_is_applied_and_survives_push_and_pull(
-        client, daemon, graph, busybox, solve_options, settings, engine):
+        client, daemon, graph, busybox, solve_options, settings, engine, registry_auth_header):
     if daemon.kind != "docker":
         pytest.skip("pull-back goes through the Engine API, which only Docker has")
     token = secrets.token_hex(4)
@@ -79,7 +79,7 @@ def test_image_config_is_applied_and_survives_push_and_pull(
 
     engine.remove_image(name)
     assert engine.inspect_image(name) is None
-    engine.pull(name)
+    engine.pull(name, auth=registry_auth_header)
     image = engine.inspect_image(name)
     assert f"{name.rsplit(':', 1)[0]}@{result.image_digest}" in image["RepoDigests"]
     cfg = image["Config"]

@@ -38,7 +38,7 @@ def compile_text(text: str, settings: Settings, pinned, secrets: dict | None = N
     return llb.compile_recipe(recipe, inputs)
 
 
-def solve(client, result, settings: Settings, secrets: dict[str, bytes] | None = None,
+def solve(client, result, settings: Settings, creds, secrets: dict[str, bytes] | None = None,
           image: str | None = None):
     events = []
     lock = threading.Lock()
@@ -50,6 +50,9 @@ def solve(client, result, settings: Settings, secrets: dict[str, bytes] | None =
     options = buildkit.SolveOptions(
         image_name=image, push=False, image_config=image_config(result.image_config),
         secrets=lambda sid: (secrets or {}).get(sid),
+        # The team robot's credentials: BuildKit pulls the pinned base and launcher images.
+        credentials=lambda host: buildkit.RegistryCredentials(creds.username, creds.password)
+        if host == settings.registry else None,
         entitlements=("network.host",) if settings.network_mode == "host" else (),
     )
     outcome = client.solve(result.definition, options, on_event=collect)
@@ -61,11 +64,12 @@ def log_text(events) -> str:
 
 
 def docker(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    # Only local images are used: no registry login needed.
     return subprocess.run(["/usr/bin/docker", "-H", settings.docker_host, *args],
                           capture_output=True, text=True, timeout=300)
 
 
-def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client):
+def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client, pull_credentials):
     text = (REPO_ROOT / "examples" / "busybox-tiny.yaml").read_text()
     # A fresh build variable changes every build step, so nothing comes from cache.
     text = text.replace("      value: 42\n", f"      value: 42\n    - name: RUN_ID\n      value: {uuid.uuid4().hex}\n")
@@ -73,7 +77,7 @@ def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client):
     result = compile_text(text, settings, pinned)
     image = f"rbtest-e2e/busybox-tiny:{uuid.uuid4().hex[:12]}"
 
-    _, events = solve(buildkit_client, result, settings, image=image)
+    _, events = solve(buildkit_client, result, settings, pull_credentials, image=image)
 
     logs = log_text(events)
     names = [e.name for e in events if isinstance(e, VertexStarted)]
@@ -116,7 +120,7 @@ build:
 """
 
 
-def test_secret_is_used_but_never_logged(settings, pinned, buildkit_client):
+def test_secret_is_used_but_never_logged(settings, pinned, buildkit_client, pull_credentials):
     digest = hashlib.sha256(CANARY.encode()).hexdigest()
     # The canary is new each run, so its digest (in the script) defeats the cache.
     result = compile_text(SECRET_RECIPE.format(digest=digest), settings, pinned,
@@ -124,7 +128,7 @@ def test_secret_is_used_but_never_logged(settings, pinned, buildkit_client):
     assert "team.API_TOKEN" in result.secret_ids
     assert CANARY.encode() not in result.definition
 
-    _, events = solve(buildkit_client, result, settings, secrets={"team.API_TOKEN": CANARY.encode()})
+    _, events = solve(buildkit_client, result, settings, pull_credentials, secrets={"team.API_TOKEN": CANARY.encode()})
 
     logs = log_text(events)
     # The step compared the real value (it would have failed otherwise) ...
@@ -138,7 +142,7 @@ def test_secret_is_used_but_never_logged(settings, pinned, buildkit_client):
     assert CANARY not in everything
 
 
-def test_failing_step_names_its_recipe_line(settings, pinned, buildkit_client):
+def test_failing_step_names_its_recipe_line(settings, pinned, buildkit_client, pull_credentials):
     text = """\
 version: "3"
 build:
@@ -153,7 +157,7 @@ build:
 """
     result = compile_text(text.replace("RUN", uuid.uuid4().hex), settings, pinned)
     with pytest.raises(SolveFailed) as failed:
-        solve(buildkit_client, result, settings)
+        solve(buildkit_client, result, settings, pull_credentials)
     error = failed.value
     assert error.vertex_name.startswith("[build 2/2] this one fails")
     assert error.location is not None and error.location.line == 7

@@ -32,7 +32,7 @@ def test_up_twice_is_idempotent(settings, docker_socket):
 
     second = run_services("up")
     assert second.returncode == 0, second.stderr
-    for service in ("dockerd", "registry", "redis"):
+    for service in ("dockerd", "registry", "redis", "token-service"):
         assert states(second.stdout)[service] in {"running", "reused"}, second.stdout
     # Base images are checked against the registry and not pushed again.
     image_lines = [line for line in second.stdout.splitlines() if line.startswith("image")]
@@ -44,20 +44,21 @@ def test_status_reports_each_service(docker_socket):
     result = run_services("status")
     assert result.returncode == 0, result.stdout
     got = {name: rest.split()[0] for name, rest in states(result.stdout).items()}
-    assert got == {"dockerd": "up", "registry": "up", "redis": "up"}
+    assert got == {"dockerd": "up", "registry": "up", "redis": "up", "token-service": "up"}
 
 
 def test_down_stops_only_what_it_started(tmp_path, settings, docker_socket, redis_url, free_port):
     """A second stack reusing the shared dockerd and Redis starts its own registry;
     its ``down`` stops that registry and leaves the reused services running."""
     url = f"http://127.0.0.1:{free_port()}"
-    env = {"RB_STATE_DIR": str(tmp_path), "RB_REGISTRY_URL": url,
+    env = {"RB_STATE_DIR": str(tmp_path), "RB_REGISTRY_URL": url, "RB_REGISTRY": url[7:],
            "RB_DOCKER_SOCKET": str(settings.docker_socket), "RB_REDIS_URL": redis_url}
     python = [sys.executable, "-m", "stack"]
     up = subprocess.run([*python, "up", "--no-images"], capture_output=True, text=True,
                         env={**os.environ, **env}, cwd=REPO_ROOT, timeout=120)
     assert up.returncode == 0, up.stderr
-    assert states(up.stdout) == {"dockerd": "reused", "registry": "started", "redis": "reused"}
+    assert states(up.stdout) == {"dockerd": "reused", "registry": "started", "redis": "reused",
+                                 "token-service": "reused"}
     assert registry_check(url).ok
 
     down = subprocess.run([*python, "down"], capture_output=True, text=True,
