@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-import buildkit
 from buildkit.progress import Event, Progress, PushProgress
 from core import states
 from core.db import Build, BuildState, Team, utcnow

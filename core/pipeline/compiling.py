@@ -79,7 +79,8 @@ def _compile(services: Services, session: Session, build: Build):
         try:
             base, launcher = pin(client, base_ref), pin(client, settings.dzlaunch_image)
         except NotFound as err:
-            line = recipe.source.line_range(("image",))[0] if recipe.image and recipe.source else None
+            located = recipe.image and recipe.source
+            line = recipe.source.line_range(("image",))[0] if located else None
             raise CompileRejected(f"image not found in the registry: {err}", line) from None
         except RegistryError as err:
             if err.temporary:

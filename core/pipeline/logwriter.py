@@ -15,7 +15,14 @@ import queue
 import threading
 from collections.abc import Iterable
 
-from buildkit.progress import Event, LogChunk, VertexCached, VertexCompleted, VertexFailed, VertexStarted
+from buildkit.progress import (
+    Event,
+    LogChunk,
+    VertexCached,
+    VertexCompleted,
+    VertexFailed,
+    VertexStarted,
+)
 from buildkit.render import PlainRenderer, to_json
 from core.logbus import LogBus, LogClosed
 from core.logevents import HEADER, LOG, VERTEX, Entry

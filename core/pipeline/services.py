@@ -46,7 +46,8 @@ class Services:
             settings=settings, engine=engine, sessions=make_session_factory(engine), redis=redis,
             bus=overrides.pop("bus", None) or LogBus.from_settings(settings, redis, store),
             store=store, control=Control(redis),
-            secret_store=overrides.pop("secret_store", None) or secret_store_from_settings(settings),
+            secret_store=(overrides.pop("secret_store", None)
+                          or secret_store_from_settings(settings)),
             _credentials=overrides.pop("credentials", None),
         )
 

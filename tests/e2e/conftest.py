@@ -28,3 +28,8 @@ def buildkit_client(settings: Settings, docker_socket):
 
     with buildkit.connect(settings.buildkit_addr) as client:
         yield client
+
+
+# The pipeline with real Celery workers (tests/e2e/test_pipeline_*.py); defined beside
+# the pipeline's own tests so both folders share one harness.
+from tests.tasks.harness import pipeline  # noqa: E402, F401

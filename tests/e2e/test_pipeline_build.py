@@ -7,7 +7,7 @@ import uuid
 from core.db import BuildState
 from registry.naming import parse_ref
 from registry.wiring import system_client
-from tests.tasks.harness import busybox_recipe, pipeline  # noqa: F401
+from tests.tasks.harness import busybox_recipe
 
 
 def test_busybox_recipe_builds_pushes_and_records_steps_and_log(pipeline):
@@ -37,7 +37,8 @@ def test_busybox_recipe_builds_pushes_and_records_steps_and_log(pipeline):
 
 def test_failing_step_fails_the_build_naming_step_and_recipe_line(pipeline):
     team = pipeline.team()
-    recipe = busybox_recipe(pipeline.settings, "echo fine", f"echo boom-{uuid.uuid4().hex[:6]}; exit 3")
+    failing = f"echo boom-{uuid.uuid4().hex[:6]}; exit 3"
+    recipe = busybox_recipe(pipeline.settings, "echo fine", failing)
     build_id = pipeline.submit(team, recipe)
 
     build = pipeline.wait(build_id)

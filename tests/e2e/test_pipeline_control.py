@@ -7,7 +7,7 @@ import uuid
 
 from core.builds import cancel_build, queue_position
 from core.db import BuildState
-from tests.tasks.harness import busybox_recipe, pipeline  # noqa: F401
+from tests.tasks.harness import busybox_recipe
 
 
 def wait_for_log(pipeline, build_id: str, needle: str, timeout: float = 120) -> None:
@@ -22,7 +22,8 @@ def wait_for_log(pipeline, build_id: str, needle: str, timeout: float = 120) -> 
 def test_cancel_stops_the_running_step_and_ends_cancelled(pipeline):
     token = uuid.uuid4().hex[:8]
     build_id = pipeline.submit(pipeline.team(), busybox_recipe(
-        pipeline.settings, f"echo started-$((40+2))-{token}; sleep 60; echo finished-$((40+2))-{token}"))
+        pipeline.settings,
+        f"echo started-$((40+2))-{token}; sleep 60; echo finished-$((40+2))-{token}"))
     wait_for_log(pipeline, build_id, f"started-42-{token}")
 
     with pipeline.services.sessions() as session:

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from core.db import BuildState
-from tests.tasks.harness import BUSYBOX_RECIPE, pipeline  # noqa: F401
+from tests.tasks.harness import BUSYBOX_RECIPE
 
 SECRET_STEP = """\
     - type: command
