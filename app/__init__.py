@@ -27,10 +27,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.blueprint)
     token_service.init_app(app, settings, wiring.authenticator_for(settings))
-    from app import api, ws
+    from app import api, ui, ws
 
     api.init_app(app, settings)
     ws.init_app(app)
+    ui.init_app(app)
     return app
 
 
