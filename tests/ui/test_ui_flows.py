@@ -1,0 +1,134 @@
+"""The web UI in headless Chromium (Debian's package, driven by Playwright; nothing is
+downloaded): edit with located errors, Save and Build with live logs, cancel, settings,
+narrow windows.  Screenshots of each stage go to ``test-output/ui/``."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from core.config import REPO_ROOT
+from tests.app.apikit import PASSWORD
+from tests.app.pipekit import *  # noqa: F403
+from tests.conftest import need
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = REPO_ROOT / "test-output" / "ui"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    need(shutil.which("chromium") is not None, "Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def signed_in(stack, browser):
+    team = stack.team()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{stack.url}/login")
+    page.fill("input[name=username]", team.owner)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{stack.url}/")
+    yield page, team
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_edit_fix_save_and_build_with_live_logs(stack, signed_in):
+    page, team = signed_in
+    page.click("#new-recipe")
+    page.fill("#recipe-name", "ui-demo")
+    script = "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 1; done"
+    good = stack.recipe(script)
+    # Line 6 of the broken text carries a misspelt key.
+    broken = good.replace("      user: root\n", "      usr: root\n")
+    bad_line = broken.splitlines().index("      usr: root") + 1
+    page.fill("#yaml", broken)
+    marker = page.locator(f"#gutter .err[data-line='{bad_line}']")
+    marker.wait_for()
+    problem = page.locator(f"#problems li.error[data-line='{bad_line}']")
+    assert "usr" in problem.inner_text()
+    shot(page, "1-error-at-line")
+    page.click("#save")
+    page.wait_for_selector("#save-status:has-text('error')")
+    assert page.evaluate("location.pathname") == "/recipes/new"  # nothing was saved
+
+    page.fill("#yaml", good)
+    page.wait_for_selector("#problems li.ok")
+    assert page.locator("#gutter .err").count() == 0
+    page.click("#save-build")
+    page.wait_for_url(re.compile(r".*/builds/build-[0-9a-f]{32}$"))
+    # Logs arrive while the build is still running.
+    page.wait_for_selector("#log:has-text('tick-2')", timeout=120_000)
+    pill = page.locator("#pill").inner_text()
+    assert re.fullmatch(r"Building… \(\d+m \d+s\)", pill), pill
+    shot(page, "2-building-live-logs")
+    page.wait_for_selector("#pill.succeeded", timeout=120_000)
+    assert re.fullmatch(r"Build successful \(\d+m \d+s\)", page.locator("#pill").inner_text())
+    ref = page.locator("#image-ref").inner_text()
+    assert ref.startswith(f"{stack.settings.registry}/{team.slug}/ui-demo:")
+    assert "tick-6" in page.locator("#log").inner_text()
+    page.wait_for_selector("#steps li.step.done")
+    page.wait_for_selector("#previous-builds li a")
+    shot(page, "3-build-successful")
+
+
+def test_cancel_a_long_build_from_the_ui(stack, signed_in):
+    page, team = signed_in
+    build = stack.api(team, "POST", "/builds",
+                      json={"yaml": stack.recipe("echo long-build; sleep 300")}).json()
+    page.goto(f"{stack.url}/builds/{build['id']}")
+    page.wait_for_selector("#log:has-text('long-build')", timeout=120_000)
+    page.click("#cancel")
+    page.wait_for_selector("#pill.cancelled", timeout=120_000)
+    assert page.locator("#pill").inner_text().startswith("Build cancelled (")
+    assert page.locator("#cancel").is_hidden()
+    shot(page, "4-cancelled")
+
+
+def test_settings_secrets_are_write_only_and_narrow_layout(stack, signed_in):
+    page, team = signed_in
+    page.goto(f"{stack.url}/settings")
+    page.fill("#secret-form input[name=name]", "DB_PASSWORD")
+    page.fill("#secret-form textarea[name=value]", "value-never-shown")
+    page.click("#secret-form button")
+    page.wait_for_selector("#secret-list:has-text('DB_PASSWORD')")
+    assert "version 1" in page.locator("#secret-list").inner_text()
+    page.fill("#env-form input[name=name]", "REGION")
+    page.fill("#env-form input[name=value]", "eu-west")
+    page.click("#env-form button")
+    page.wait_for_selector("#env-list:has-text('eu-west')")
+    page.reload()
+    page.wait_for_selector("#secret-list:has-text('DB_PASSWORD')")
+    assert "value-never-shown" not in page.content()
+    shot(page, "5-settings")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/settings", "/recipes/new"):
+        page.goto(f"{stack.url}{path}")
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+    shot(page, "6-narrow-editor")
+
+
+def test_ansi_colours_are_rendered(stack, signed_in):
+    page, _team = signed_in
+    html = page.evaluate("RB.ansiToHtml({classes: []}, '\\u001b[31mred\\u001b[0m <b>')")
+    assert html == '<span class="ansi-fg-red">red</span> &lt;b&gt;'
