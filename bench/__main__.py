@@ -1,0 +1,70 @@
+"""``make bench`` (``python -m bench``): every benchmark side by side, one table, one JSON.
+
+Each module under ``bench/`` exposes ``run() -> list[Row]`` measuring its figure and
+the baseline in the same run.  A module that cannot run (a service is down, the
+module is not written yet) adds a row saying why instead of stopping the others;
+the exit status is 1 when any module failed, so CI notices.
+
+    python -m bench [--only overhead,rebuild] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+import traceback
+
+from bench.report import Row, machine, show, write
+
+#: Run order: cheap, service-free figures first; the whole-system ones last.
+MODULES = ("compile", "dzlaunch", "solve", "logbus", "queue", "logpath", "overhead",
+           "rebuild", "scaleout")
+#: Smaller sizes for a quick look (``--quick``); the defaults are what the docs quote.
+QUICK = {"dzlaunch": {"megabytes": 20, "runs": 2}, "solve": {"runs": 1},
+         "overhead": {"runs": 1}, "rebuild": {"runs": 2}, "logpath": {"lines": 20_000},
+         "scaleout": {"builds": 8}}
+
+
+def run_module(name: str, quick: bool) -> tuple[list[Row], bool]:
+    """The module's rows, and whether it ran to the end."""
+    try:
+        module = importlib.import_module(f"bench.{name}")
+    except ModuleNotFoundError as err:
+        if err.name == f"bench.{name}":
+            return [], True  # an optional bench nobody has written: nothing to report
+        raise
+    if not hasattr(module, "run"):
+        return [Row(name, "not run", 0.0, "", notes="module has no run()")], False
+    started = time.perf_counter()
+    try:
+        rows = module.run(**(QUICK.get(name, {}) if quick else {}))
+    except Exception as err:  # one broken bench must not hide the others' figures
+        traceback.print_exc()
+        return [Row(name, "failed", 0.0, "", notes=f"{type(err).__name__}: {err}"[:200])], False
+    print(f"bench.{name}: {len(rows)} rows in {time.perf_counter() - started:.1f}s",
+          file=sys.stderr)
+    return rows, True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="comma-separated module names")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
+    args = parser.parse_args(argv)
+    names = [n for n in args.only.split(",") if n] or list(MODULES)
+    rows: list[Row] = []
+    ok = True
+    print(f"machine: {machine()}", file=sys.stderr)
+    for name in names:
+        module_rows, module_ok = run_module(name, args.quick)
+        rows += module_rows
+        ok &= module_ok
+    show(rows, "recipe-builder benchmarks")
+    print(f"results written to {write(rows)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
