@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .state import Output, State, env_add
+from .state import Output, State, env_add, evolve
 from .types import CacheSharing, GraphError, NetMode, OpMeta, Platform, SecurityMode, op_meta
 
 
@@ -238,7 +238,7 @@ def run(
     if hostname is not None:
         changes["hostname"] = hostname
     if changes:
-        st = replace(st, **changes)
+        st = evolve(st, **changes)
     argv = tuple(args)
     if not argv:
         raise GraphError("exec needs at least one argument")

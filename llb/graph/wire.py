@@ -140,10 +140,51 @@ def _ordered(message: Message) -> list[tuple[FieldDescriptor, object]]:
     return sorted(fields, key=lambda fv: fv[0].containing_oneof is not None)
 
 
+@cache
+def _splittable_oneof(descriptor: Descriptor) -> str | None:
+    """The oneof of a message that :func:`_encode_split` can write, else None.
+
+    That is a message with exactly one oneof whose ordinary fields all have
+    order-safe types (``Op``): Python's serializer then writes the ordinary
+    fields exactly as Go does, and only the member's position differs.
+    """
+    if len(descriptor.oneofs) != 1 or any(_is_map(fd) for fd in descriptor.fields):
+        return None
+    ordinary_safe = all(
+        _python_order_is_go_order(fd.message_type)
+        for fd in descriptor.fields
+        if fd.containing_oneof is None and fd.type == FieldDescriptor.TYPE_MESSAGE
+    )
+    return descriptor.oneofs[0].name if ordinary_safe else None
+
+
+def _encode_split(message: Message, which: str, out: bytearray) -> None:
+    """Ordinary fields by Python's serializer, then the oneof member (Go's order)."""
+    rest = type(message)()
+    rest.CopyFrom(message)
+    rest.ClearField(which)
+    out += rest.SerializeToString(deterministic=True)
+    member = message.DESCRIPTOR.fields_by_name[which]
+    _encode_single(member, getattr(message, which), out, True)
+
+
 def _encode_message(message: Message, out: bytearray, fast: bool) -> None:
-    if fast and _python_order_is_go_order(message.DESCRIPTOR):
-        out += message.SerializeToString(deterministic=True)
-        return
+    if fast:
+        descriptor = message.DESCRIPTOR
+        if _python_order_is_go_order(descriptor):
+            out += message.SerializeToString(deterministic=True)
+            return
+        oneof = _splittable_oneof(descriptor)
+        if oneof is not None:
+            which = message.WhichOneof(oneof)
+            member = descriptor.fields_by_name[which] if which else None
+            if member is None or member.type != FieldDescriptor.TYPE_MESSAGE or \
+                    _python_order_is_go_order(member.message_type):
+                if which is None:
+                    out += message.SerializeToString(deterministic=True)
+                else:
+                    _encode_split(message, which, out)
+                return
     for fd, value in _ordered(message):
         if _is_map(fd):
             _encode_map(fd, value, out, fast)
@@ -189,12 +230,44 @@ def _encode_repeated(fd: FieldDescriptor, values: list, out: bytearray, fast: bo
 def _encode_map(fd: FieldDescriptor, mapping, out: bytearray, fast: bool) -> None:
     entry = fd.message_type
     key_fd, value_fd = entry.fields_by_number[1], entry.fields_by_number[2]
+    if fast and key_fd.type == FieldDescriptor.TYPE_STRING and (
+        value_fd.type != FieldDescriptor.TYPE_MESSAGE
+        or _python_order_is_go_order(value_fd.message_type)
+    ):
+        _encode_simple_map(fd.number, value_fd, mapping, out)
+        return
     for key in sorted(mapping):
         # Map entries always carry both key and value, zero or not (as Go writes them).
         item = bytearray()
         _encode_single(key_fd, key, item, fast)
         _encode_single(value_fd, mapping[key], item, fast)
         _put_tag(fd.number, _WIRE_LEN, out)
+        _put_len(item, out)
+
+
+def _encode_simple_map(number: int, value_fd: FieldDescriptor, mapping, out: bytearray) -> None:
+    """String-keyed map entries whose values need no reordering, written inline
+    (the Definition's metadata caps and source locations: hundreds per compile)."""
+    entry_tag, key_tag, value_tag = _tag(number, _WIRE_LEN), _tag(1, _WIRE_LEN), None
+    kind = value_fd.type
+    if kind in _VARINT_TYPES:
+        value_tag = _tag(2, _WIRE_VARINT)
+    else:
+        value_tag = _tag(2, _WIRE_LEN)
+    for key in sorted(mapping):
+        value = mapping[key]
+        item = bytearray(key_tag)
+        _put_len(key.encode("utf-8"), item)
+        item += value_tag
+        if kind in _VARINT_TYPES:
+            _put_varint(int(value), item)
+        elif kind == FieldDescriptor.TYPE_STRING:
+            _put_len(value.encode("utf-8"), item)
+        elif kind == FieldDescriptor.TYPE_BYTES:
+            _put_len(value, item)
+        else:
+            _put_len(value.SerializeToString(deterministic=True), item)
+        out += entry_tag
         _put_len(item, out)
 
 
