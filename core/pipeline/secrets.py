@@ -64,12 +64,15 @@ def fetch(store: SecretStore, team_id: str, secret_ids: Iterable[str],
         versions: ``NAME`` → version pinned at compile time.
 
     Raises:
-        SecretUnavailable: a ``user.``/``devzero.`` reference, or a team secret that
-            has no pinned version.
+        SecretUnavailable: a ``user.`` reference, or a team secret that has no pinned
+            version.  ``devzero.`` references get no value (the session answers
+            NOT_FOUND and, for git sources, the clone is anonymous).
     """
     plain: dict[str, bytes] = {}
     for ref in sorted(used_names(secret_ids, derived)):
         namespace, _, name = ref.partition(".")
+        if namespace == "devzero":
+            continue  # platform credentials: none here, the session answers NOT_FOUND
         if namespace != "team":
             raise SecretUnavailable(f"secret {ref} is not available while building; "
                                     "only team secrets can be used in build steps")
@@ -80,10 +83,12 @@ def fetch(store: SecretStore, team_id: str, secret_ids: Iterable[str],
     for secret_id in secret_ids:
         if secret_id in derived:
             template = parse_template(derived[secret_id])
+            if any(r.key not in plain for r in template.references):
+                continue
             text = template.substitute({k: v.decode("utf-8", "replace")
                                         for k, v in plain.items()}).render()
             values[secret_id] = text.encode("utf-8")
-        else:
+        elif secret_id in plain:
             values[secret_id] = plain[secret_id]
     return BuildSecrets(values)
 

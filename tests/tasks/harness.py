@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from core.builds import BUILD_TASK, COMPILE_TASK, submit_build
 from core.config import REPO_ROOT, Settings
-from core.db import TERMINAL_STATES, Build, BuildStep, SecretName, SecretVersion, Team
+from core.db import TERMINAL_STATES, Build, BuildStep, Team
 from core.db.migrate import upgrade
 from core.pipeline.services import Services
 from tasks.celery_app import make_celery
@@ -119,16 +119,10 @@ class Pipeline:
 
     def put_secret(self, team: Team, name: str, value: str) -> int:
         """Store a value and record its name and version, as the API does."""
-        version = self.services.secret_store.put(team.id, name, value)
+        from core.teamsecrets import set_secret
+
         with self.services.sessions() as session:
-            row = session.scalar(select(SecretName).where(SecretName.team_id == team.id,
-                                                          SecretName.name == name))
-            if row is None:
-                row = SecretName(team_id=team.id, name=name, current_version=version)
-                session.add(row)
-                session.flush()
-            row.current_version = version
-            session.add(SecretVersion(secret_id=row.id, version=version))
+            version = set_secret(session, self.services.secret_store, team.id, name, value)
             session.commit()
         return version
 
