@@ -123,5 +123,5 @@ def team_b(app) -> TeamFixture:
     return make_team(app, f"bravo{uuid.uuid4().hex[:6]}")
 
 
-__all__ = ["app", "app_settings", "isolated_settings", "make_app", "dispose", "client", "team_a", "team_b", "TeamFixture", "make_team",
-           "make_session_factory", "PASSWORD"]
+__all__ = ["app", "app_settings", "isolated_settings", "make_app", "dispose", "client", "team_a",
+           "team_b", "TeamFixture", "make_team", "make_session_factory", "PASSWORD"]

@@ -1,0 +1,23 @@
+"""The ``make demo`` driver builds example recipes through the API and streams logs."""
+
+from __future__ import annotations
+
+import shutil
+
+from core.config import REPO_ROOT
+from dz.demo import run_demo
+from tests.app.pipekit import *  # noqa: F403
+
+
+def test_demo_builds_the_examples_and_prints_image_refs(stack, tmp_path, capfd):
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    shutil.copy(REPO_ROOT / "examples" / "busybox-tiny.yaml", examples)
+    settings = stack.settings.with_overrides(public_url=stack.url)
+    assert run_demo(settings, examples) == 0
+    out = capfd.readouterr().out
+    assert "hello from build 42" in out  # the build's own output, streamed
+    assert f"{stack.settings.registry}/demo/busybox-tiny:" in out
+    assert f"Web UI: {stack.url}/" in out and "dz login --url" in out
+    # Running it again reuses the team and makes a new version (cached build).
+    assert run_demo(settings, examples) == 0
