@@ -111,7 +111,9 @@ def _warnings(data: dict, source: SourceMap) -> Iterator[Diagnostic]:
         )
     for phase in ("build", "launch"):
         for path, step in phase_steps(data, phase):
-            for index, repo in enumerate(step.get("extra_repositories") or []):
+            repos = step.get("extra_repositories")
+            # A wrong-typed value is the schema's error to report, not a crash here.
+            for index, repo in enumerate(repos if isinstance(repos, list) else []):
                 if (
                     isinstance(repo, dict)
                     and str(repo.get("repository", "")).startswith(("http:", "https:"))
