@@ -1,0 +1,28 @@
+"""Fault-injection fixtures: a private stack (tests/faults/privstack.py) per module and
+real Celery workers on it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import need
+from tests.faults.privstack import pipeline_on, start_private_stack
+
+
+@pytest.fixture(scope="module")
+def private(settings, docker_socket, redis_url):
+    """A private stack with a compile worker and a buildqd worker (2 processes)."""
+    from tests.faults.privstack import _pg_binary
+
+    need(_pg_binary("initdb") is not None, "PostgreSQL server binaries (initdb) are absent")
+    stack = start_private_stack(settings)
+    pipe = pipeline_on(stack)
+    try:
+        pipe.start_worker("compile", concurrency=1)
+        pipe.start_worker("buildqd", concurrency=2)
+        pipe.stack = stack
+        yield pipe
+    finally:
+        pipe.stop()
+        pipe.services.engine.dispose()
+        stack.down()
