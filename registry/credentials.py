@@ -20,7 +20,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Protocol
 
-from registry.naming import validate_team
+from registry.naming import InvalidName, validate_team
 from registry.tokens import Principal
 
 ROBOT_SUFFIX = "+robot"
@@ -149,6 +149,55 @@ class SystemCredential:
         return None
 
 
+WORKER_SUFFIX = "+builder"
+
+
+class WorkerCredentials:
+    """Per-team credentials the build workers derive when they need them.
+
+    The secret is an HMAC of the team's slug under a key only the token service and the
+    workers hold (a mode-0600 file), so nothing is stored per team, a user rotating the
+    team's robot never breaks a build in flight, and a worker acting for one team holds
+    a credential that is worth nothing for another. Grants are those of the team's robot.
+
+    Args:
+        path: the key file, created with a random key when absent.
+    """
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(32))
+        self._key = path.read_text().strip().encode()
+
+    def __repr__(self) -> str:
+        return "WorkerCredentials(key='***')"
+
+    def _secret(self, team: str) -> str:
+        return hmac.new(self._key, team.encode(), "sha256").hexdigest()
+
+    def for_team(self, team: str) -> tuple[str, str]:
+        """``(username, secret)`` with which a build worker acts for ``team``."""
+        validate_team(team)
+        return team + WORKER_SUFFIX, self._secret(team)
+
+    def verify(self, username: str, password: str) -> Principal | None:
+        if not username.endswith(WORKER_SUFFIX):
+            return None
+        try:
+            team = validate_team(username[: -len(WORKER_SUFFIX)])
+        except InvalidName:
+            return None
+        if not hmac.compare_digest(password.encode(), self._secret(team).encode()):
+            return None
+        return Principal(subject=username, team=team)
+
+
 class ChainedAuthenticator:
     """Tries each authenticator in order; the first principal wins."""
 
@@ -177,11 +226,20 @@ def robot_store(directory: Path) -> RobotCredentials:
     return RobotCredentials(directory / ROBOTS_FILE)
 
 
+WORKER_KEY_FILE = "worker-key"
+
+
+def worker_credentials(directory: Path) -> WorkerCredentials:
+    """The build workers' per-team credentials of the registry in ``directory``."""
+    return WorkerCredentials(directory / WORKER_KEY_FILE)
+
+
 def default_authenticator(directory: Path, system_user: str) -> ChainedAuthenticator:
-    """System credential first, then team robots: what the token service should check.
+    """System credential, team robots, then build workers: what the token service checks.
 
     Args:
         directory: ``registry_state_dir(settings)``.
         system_user: ``settings.registry_system_user``.
     """
-    return ChainedAuthenticator(system_credential(directory, system_user), robot_store(directory))
+    return ChainedAuthenticator(system_credential(directory, system_user), robot_store(directory),
+                                worker_credentials(directory))

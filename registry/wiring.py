@@ -12,8 +12,10 @@ from registry.credentials import (
     ChainedAuthenticator,
     RobotCredentials,
     default_authenticator,
+    WorkerCredentials,
     robot_store,
     system_credential,
+    worker_credentials,
 )
 
 
@@ -25,6 +27,11 @@ def authenticator_for(settings: Settings) -> ChainedAuthenticator:
 def robot_credentials(settings: Settings) -> RobotCredentials:
     """The team robot store (``create(team)``, ``rotate(team)``, ``verify``)."""
     return robot_store(registry_state_dir(settings))
+
+
+def team_worker_credentials(settings: Settings) -> WorkerCredentials:
+    """The per-team credentials build workers derive (``for_team(team)``)."""
+    return worker_credentials(registry_state_dir(settings))
 
 
 def system_credentials(settings: Settings) -> Credentials:

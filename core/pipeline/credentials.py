@@ -4,7 +4,7 @@ The registry may run open (no auth) or with token auth.  A provider answers two
 questions for a team: which credentials the BuildKit session and the push use
 (:data:`buildkit.session.CredentialLookup`), and which ``registry.auth.Credentials``
 the OCI client uses to resolve tags and copy tags.  Pick one with
-:func:`provider_from_settings`; other providers (per-team robots) fit the same shape.
+:func:`provider_from_settings`; the token-auth one acts as the team's build worker.
 """
 
 from __future__ import annotations
@@ -37,28 +37,29 @@ class AnonymousProvider:
         return None
 
 
-class SystemProvider:
-    """Token auth, acting with the registry's system credential.
+class TeamWorkerProvider:
+    """Token auth, acting as the team's build worker (``<team>+builder``).
 
-    Only the pipeline's own registry host gets the credential; any other host is
-    anonymous, so the credential never leaves for a foreign registry.
+    Each build gets credentials that reach only its own team's repositories (and pull
+    on ``library/``), never the system credential. Only the pipeline's own registry
+    host gets them; any other host is anonymous, so they never leave for a foreign
+    registry.
     """
 
-    def __init__(self, registry_host: str, username: str, secret: str) -> None:
+    def __init__(self, registry_host: str, worker_credentials) -> None:
         self.registry_host = registry_host
-        self._username = username
-        self._secret = secret
+        self._workers = worker_credentials
 
     def __repr__(self) -> str:
-        return f"SystemProvider({self.registry_host!r}, {self._username!r}, secret='***')"
+        return f"TeamWorkerProvider({self.registry_host!r})"
 
     def client_credentials(self, team_slug: str) -> Credentials | None:
-        return Credentials(self._username, self._secret)
+        return Credentials(*self._workers.for_team(team_slug))
 
     def session_credentials(self, team_slug: str, host: str) -> RegistryCredentials | None:
         if host != self.registry_host:
             return None
-        return RegistryCredentials(self._username, self._secret)
+        return RegistryCredentials(*self._workers.for_team(team_slug))
 
 
 def registry_requires_auth(settings: Settings) -> bool:
@@ -68,13 +69,12 @@ def registry_requires_auth(settings: Settings) -> bool:
 
 
 def provider_from_settings(settings: Settings) -> CredentialProvider:
-    """System credential when the registry challenges, anonymous otherwise."""
+    """The team's worker credential when the registry challenges, anonymous otherwise."""
     if not registry_requires_auth(settings):
         return AnonymousProvider()
-    from registry.wiring import system_credentials
+    from registry.wiring import team_worker_credentials
 
-    system = system_credentials(settings)
-    return SystemProvider(settings.registry, system.username, system.password)
+    return TeamWorkerProvider(settings.registry, team_worker_credentials(settings))
 
 
 def registry_client(settings: Settings, provider: CredentialProvider,

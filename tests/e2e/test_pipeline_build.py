@@ -5,8 +5,13 @@ from __future__ import annotations
 import uuid
 
 from core.db import BuildState
+import pytest
+
+from registry.auth import Credentials
+from registry.client import RegistryClient
+from registry.errors import Denied
 from registry.naming import parse_ref
-from registry.wiring import system_client
+from registry.wiring import system_client, team_worker_credentials
 from tests.tasks.harness import busybox_recipe
 
 
@@ -23,6 +28,14 @@ def test_busybox_recipe_builds_pushes_and_records_steps_and_log(pipeline):
     assert ref.repository.startswith(f"{team.slug}/")
     with system_client(pipeline.settings) as client:
         assert client.resolve(ref) == build.image_digest
+    # Pushed by the worker path, the image is pullable by its team and by no other.
+    workers = team_worker_credentials(pipeline.settings)
+    url = pipeline.settings.registry_url
+    with RegistryClient(url, Credentials(*workers.for_team(team.slug))) as own:
+        assert own.resolve(ref) == build.image_digest
+    with RegistryClient(url, Credentials(*workers.for_team("someone-else"))) as other:
+        with pytest.raises(Denied):
+            other.resolve(ref)
     steps = pipeline.steps(build_id)
     recipe_steps = [s for s in steps if s.step_id]
     assert [s.step_id for s in recipe_steps] == ["1-build-step-0", "1-build-step-1"]

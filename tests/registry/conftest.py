@@ -29,7 +29,7 @@ from registry import token_service
 from registry.auth import Credentials
 from registry.client import RegistryClient
 from registry.config import write_registry_config
-from registry.credentials import robot_store
+from registry.credentials import robot_store, worker_credentials
 from registry.manifests import (
     DOCKER_CONFIG,
     DOCKER_LAYER_GZIP,
@@ -135,6 +135,10 @@ class TokenRegistry:
         if team not in self.teams:
             self.teams[team] = Credentials(*robot_store(self.state).create(team))
         return self.teams[team]
+
+    def worker(self):
+        """The build workers' per-team credentials of this registry."""
+        return worker_credentials(self.state)
 
     def client(self, credentials: Credentials | None, retry: RetryPolicy | None = None):
         return RegistryClient(self.url, credentials, retry=retry or RetryPolicy(attempts=2))

@@ -12,7 +12,7 @@ import jwt
 import pytest
 import requests
 
-from registry.auth import parse_challenge
+from registry.auth import Credentials, parse_challenge
 from registry.errors import Denied
 from registry.keys import ensure_signing_key
 from registry.manifests import DOCKER_MANIFEST
@@ -30,13 +30,14 @@ def world(token_registry):
     acme = token_registry.client(token_registry.team("acme"))
     globex = token_registry.client(token_registry.team("globex"))
     anonymous = token_registry.client(None)
+    globex_worker = token_registry.client(Credentials(*token_registry.worker().for_team("globex")))
     push_image(acme, "acme/private", "1", ACME_IMAGE)
     push_image(acme, "acme/private", "cache", CACHE_IMAGE)
     push_image(globex, "globex/app", "1", GLOBEX_IMAGE)
     with token_registry.client(token_registry.system()) as system:
         push_image(system, "library/base", "latest", make_image({"base": b"shared"}))
-    yield acme, globex, anonymous
-    for client in (acme, globex, anonymous):
+    yield acme, globex, anonymous, globex_worker
+    for client in (acme, globex, anonymous, globex_worker):
         client.close()
 
 
@@ -68,10 +69,10 @@ OPERATIONS = {
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
-@pytest.mark.parametrize("who", ["globex", "anonymous"])
+@pytest.mark.parametrize("who", ["globex", "globex build worker", "anonymous"])
 def test_other_team_and_anonymous_are_denied(world, who, operation):
-    acme, globex, anonymous = world
-    client = globex if who == "globex" else anonymous
+    acme, globex, anonymous, globex_worker = world
+    client = {"globex": globex, "globex build worker": globex_worker, "anonymous": anonymous}[who]
     with pytest.raises(Denied) as denied:
         OPERATIONS[operation](client)
     assert denied.value.status == 401  # the registry's insufficient_scope challenge
@@ -82,18 +83,18 @@ def test_other_team_and_anonymous_are_denied(world, who, operation):
 
 
 def test_mount_out_of_acme_left_nothing_in_globex(world):
-    acme, globex, _ = world
+    acme, globex, _, _ = world
     assert not globex.blob_exists("globex/app", ACME_IMAGE.layer_digest)
 
 
 def test_the_owner_can_do_what_the_others_cannot(world):
-    acme, _, _ = world
+    acme, _, _, _ = world
     assert acme.get_blob("acme/private", ACME_IMAGE.layer_digest) == ACME_IMAGE.layer
     assert acme.mount_blob("acme/copy", ACME_IMAGE.layer_digest, "acme/private")
 
 
 def test_teams_pull_library_but_cannot_push_it(world):
-    acme, globex, anonymous = world
+    acme, globex, anonymous, _ = world
     assert globex.get_manifest("library/base", "latest").blobs()
     with pytest.raises(Denied):
         globex.upload_blob("library/base", b"trojan")
@@ -202,3 +203,17 @@ def test_denials_are_not_retried(token_registry, world):
         patient.list_tags("acme/private")
     # One try and one after refreshing the token; no backoff loop over five attempts.
     assert len([u for u in sent if "/v2/acme/private/tags/list" in u]) == 2
+
+
+def test_a_build_worker_acts_for_its_own_team_only(token_registry, world):
+    """The worker credential of acme pushes and pulls acme's repos, pulls library/, and a
+    secret derived for one team is refused under another team's name."""
+    worker = token_registry.worker()
+    username, secret = worker.for_team("acme")
+    with token_registry.client(Credentials(username, secret)) as acme_worker:
+        push_image(acme_worker, "acme/built", "1", ACME_IMAGE)
+        assert acme_worker.get_manifest("acme/built", "1").digest == ACME_IMAGE.digest
+        assert acme_worker.get_manifest("library/base", "latest").blobs()
+    assert worker.verify(username, secret).team == "acme"
+    assert worker.verify("globex+builder", secret) is None
+    assert worker.verify("library+builder", worker.for_team("acme")[1]) is None
