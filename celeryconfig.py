@@ -27,3 +27,7 @@ task_track_started = True
 worker_send_task_events = True
 task_send_sent_event = True
 broker_connection_retry_on_startup = True
+# The reaper fails builds whose worker stopped sending heartbeats (run by `beat`).
+beat_schedule = {
+    "reap-stale-builds": {"task": "tasks.maintenance.reap", "schedule": 60.0},
+}

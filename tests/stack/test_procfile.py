@@ -1,4 +1,5 @@
-"""``honcho start`` brings up web, both workers and Flower from the Procfile."""
+"""``honcho start`` brings up web, both workers, beat and Flower from the Procfile, and
+Flower shows both queues and the tasks of a build by its id."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 
 import requests
 
@@ -49,8 +51,19 @@ def test_honcho_starts_web_workers_and_flower(settings, redis_url, docker_socket
             queues = celery.control.inspect(timeout=2).active_queues()
             by_worker = {n.split("@")[0]: {q["name"] for q in qs} for n, qs in queues.items()}
             assert "compile" in by_worker["compile"] and "buildqd" in by_worker["buildqd"]
-            # A task routed to the compile queue is consumed and answered.
-            assert celery.send_task("tasks.maintenance.ping", queue="compile").get(timeout=30) == "pong"
+            # A task routed to the compile queue is consumed and answered; the pipeline
+            # names a build's tasks "<build id>.compile" / ".build", as here.
+            task_id = f"build-{uuid.uuid4().hex}.compile"
+            sent = celery.send_task("tasks.maintenance.ping", queue="compile", task_id=task_id)
+            assert sent.get(timeout=30) == "pong"
+
+            flower_api = f"http://127.0.0.1:{flower}/api"
+            assert wait_for(lambda: requests.get(f"{flower_api}/task/info/{task_id}", timeout=5)
+                            .json().get("state") == "SUCCESS", 30)
+            workers = requests.get(f"{flower_api}/workers", params={"refresh": "1"},
+                                   timeout=30).json()
+            shown = {q["name"] for w in workers.values() for q in w.get("active_queues", [])}
+            assert {"compile", "buildqd"} <= shown, workers
         finally:
             celery.close()
     finally:
