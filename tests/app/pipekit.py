@@ -37,7 +37,11 @@ class Stack:
         return make_team(self.app, f"t{uuid.uuid4().hex[:8]}")
 
     def recipe(self, *scripts: str) -> str:
-        return busybox_recipe(self.settings, *scripts)
+        """A busybox recipe whose steps are new to BuildKit's cache (they really run)."""
+        import uuid
+
+        run = uuid.uuid4().hex[:12]
+        return busybox_recipe(self.settings, *(f"{script} # run {run}" for script in scripts))
 
     def api(self, team: TeamFixture, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(method, f"{self.url}/api/v1{path}", headers=team.headers(),
