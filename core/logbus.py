@@ -16,16 +16,18 @@ from __future__ import annotations
 import gzip
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis import Redis
 from redis.exceptions import ResponseError
 
 from core.config import Settings
-from core.logevents import END, Entry, LogEvent, from_archive_line, to_archive_line
+from core.logevents import END, LOG, Entry, LogEvent, from_archive_line, to_archive_line
 from core.objectstore import ObjectNotFound, ObjectStore
 
 _PAGE = 1000
+# Largest chunk :func:`coalesce` makes of adjacent single-line LOG entries.
+_MAX_CHUNK = 64 * 1024
 
 _APPEND = """
 local stream, meta = KEYS[1], KEYS[2]
@@ -38,16 +40,28 @@ local first, dropped_bytes, dropped_events, ended = seq + 1, 0, 0, false
 for i = 5, #ARGV, 5 do
   local t, kind, vertex, src, data = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4]
   local keep = true
+  local overflow = nil
   if kind == 'log' then
     local size = string.len(data)
     if capped or used + size > cap then
-      keep = false
-      dropped_bytes, dropped_events = dropped_bytes + size, dropped_events + 1
+      -- Keep the whole lines that still fit below the cap; drop and count the rest.
+      local kept = 0
+      if not capped then
+        local room = cap - used
+        local cut = room > 0 and string.sub(data, 1, room) or ''
+        local last = string.find(cut, '\\n[^\\n]*$')
+        if last then kept = last end
+      end
+      dropped_bytes, dropped_events = dropped_bytes + size - kept, dropped_events + 1
+      if kept > 0 then
+        data = string.sub(data, 1, kept)
+        used = used + kept
+      else
+        keep = false
+      end
       if not capped then
         capped = true
-        seq = seq + 1
-        redis.call('XADD', stream, seq .. '-0', 'time', t, 'kind', 'marker', 'vertex', '',
-                   'stream', '', 'data', marker)
+        overflow = marker
       end
     else
       used = used + size
@@ -58,6 +72,11 @@ for i = 5, #ARGV, 5 do
     redis.call('XADD', stream, seq .. '-0', 'time', t, 'kind', kind, 'vertex', vertex,
                'stream', src, 'data', data)
     if kind == 'end' then ended = true break end
+  end
+  if overflow then
+    seq = seq + 1
+    redis.call('XADD', stream, seq .. '-0', 'time', t, 'kind', 'marker', 'vertex', '',
+               'stream', '', 'data', overflow)
   end
 end
 redis.call('HSET', meta, 'seq', seq, 'bytes', used, 'capped', capped and 1 or 0)
@@ -154,7 +173,7 @@ class LogBus:
         """
         args: list[bytes | str | int] = [self.cap_bytes, self.channel(build_id),
                                          self._marker(), self.live_ttl_s]
-        for entry in entries:
+        for entry in coalesce(entries):
             args += [repr(float(entry.time)), entry.kind, entry.vertex, entry.stream,
                      entry.payload()]
         try:
@@ -272,6 +291,32 @@ class LogBus:
             pipe.expire(self.meta_key(build_id), self.archived_ttl_s)
             pipe.execute()
         return self.archive_key(build_id)
+
+
+def coalesce(entries: Iterable[Entry], limit: int = _MAX_CHUNK) -> Iterator[Entry]:
+    """Merge adjacent LOG entries of the same vertex and stream (up to ``limit`` bytes).
+
+    Every stored event costs a stream entry and a decode in every reader, so a batch of
+    single-line chunks is stored as one chunk holding them all, stamped with the time of
+    its first line.  The raw view is unchanged (it is the concatenation); the cap clips
+    merged chunks at a line boundary, so no line below the cap is lost.
+    """
+    pending: Entry | None = None
+    parts: list[bytes] = []
+    size = 0
+    for entry in entries:
+        data = entry.payload()
+        if (pending is not None and entry.kind == LOG and pending.kind == LOG
+                and (entry.vertex, entry.stream) == (pending.vertex, pending.stream)
+                and size + len(data) <= limit):
+            parts.append(data)
+            size += len(data)
+            continue
+        if pending is not None:
+            yield replace(pending, data=b"".join(parts)) if len(parts) > 1 else pending
+        pending, parts, size = entry, [data], len(data)
+    if pending is not None:
+        yield replace(pending, data=b"".join(parts)) if len(parts) > 1 else pending
 
 
 def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> LogEvent:

@@ -28,7 +28,8 @@ def bus(redis_client, tmp_path: Path):
 
 
 def _lines(n: int, start: int = 0) -> list[Entry]:
-    return [Entry(LOG, f"#5 line {i}\n", vertex="sha256:v", stream="stdout")
+    """One event per line: alternating vertices keep the bus from merging neighbours."""
+    return [Entry(LOG, f"#5 line {i}\n", vertex=f"sha256:v{i % 2}", stream="stdout")
             for i in range(start, start + n)]
 
 
@@ -133,15 +134,32 @@ def test_end_event_closes_the_log(bus: LogBus) -> None:
 def test_cap_writes_one_marker_then_counts_dropped_data(redis_client, bus: LogBus) -> None:
     capped = LogBus(redis_client, bus.store, cap_bytes=100, prefix=bus.prefix)
     line = b"x" * 30 + b"\n"  # 31 bytes: three fit under 100, the fourth does not
-    capped.append("b7", [Entry(LOG, line) for _ in range(5)])
+    capped.append("b7", [Entry(LOG, line) for _ in range(2)])
+    # One batch of three more lines is stored as one chunk; the cap clips it at the last
+    # line that fits, so every line below the cap is kept.
+    capped.append("b7", [Entry(LOG, line) for _ in range(3)])
     capped.append("b7", [Entry(HEADER, "Build failed"), Entry(LOG, line)])
     capped.end("b7", "failed")
     events = list(capped.read("b7"))
-    assert [e.kind for e in events] == [LOG, LOG, LOG, MARKER, HEADER, END]
-    assert "truncated" in events[3].text and "100 bytes limit" in events[3].text
+    assert [e.kind for e in events] == [LOG, LOG, MARKER, HEADER, END]
+    assert events[0].data == line * 2 and events[1].data == line
+    assert "truncated" in events[2].text and "100 bytes limit" in events[2].text
     stats = capped.stats("b7")
-    assert (stats.stored_bytes, stats.dropped_bytes, stats.dropped_events) == (93, 93, 3)
+    assert (stats.stored_bytes, stats.dropped_bytes, stats.dropped_events) == (93, 93, 2)
     assert stats.capped
+
+
+def test_adjacent_log_lines_of_a_batch_are_stored_as_one_chunk(bus: LogBus) -> None:
+    lines = [Entry(LOG, f"#5 0.{i:03} line {i}\n", vertex="v", stream="stdout", time=100 + i)
+             for i in range(4)]
+    other = Entry(LOG, "#6 0.001 other vertex\n", vertex="w", stream="stdout")
+    bus.append("b7c", [*lines, other, Entry(LOG, "#5 err\n", vertex="v", stream="stderr")])
+    bus.end("b7c", "succeeded")
+    events = list(bus.read("b7c"))
+    assert [(e.kind, e.vertex, e.stream) for e in events] == [
+        (LOG, "v", "stdout"), (LOG, "w", "stdout"), (LOG, "v", "stderr"), (END, "", "")]
+    assert events[0].text == "".join(f"#5 0.{i:03} line {i}\n" for i in range(4))
+    assert events[0].time == 100  # stamped with its first line
 
 
 def test_raw_and_json_views(bus: LogBus) -> None:
