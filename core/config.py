@@ -9,9 +9,9 @@ settings.  Defaults keep a fresh checkout working with the services the repo's o
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Mapping
 
 PREFIX = "RB_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ class Settings:
     debug: bool
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``environ`` (default: the process environment)."""
         env = dict(os.environ if environ is None else environ)
 
@@ -110,14 +110,15 @@ class Settings:
             s3_region=get("s3_region", "us-east-1"),
             archive_dir=Path(get("archive_dir", str(state / "archive"))),
             default_base_image=get("default_base_image", f"{registry}/library/devbox:bookworm"),
-            dzlaunch_image=get("dzlaunch_image", f"{registry}/library/dzlaunch:{dzlaunch_version()}"),
+            dzlaunch_image=get("dzlaunch_image",
+                               f"{registry}/library/dzlaunch:{dzlaunch_version()}"),
             build_timeout_s=int(get("build_timeout_s", "3600")),
             log_cap_bytes=int(get("log_cap_bytes", str(256 * 1024 * 1024))),
             flask_secret_key=get("flask_secret_key", "dev-only-change-me"),
             debug=_bool(get("debug", "false")),
         )
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (tests, second registries)."""
         return replace(self, **changes)
 

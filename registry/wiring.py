@@ -11,8 +11,8 @@ from registry.config import registry_state_dir
 from registry.credentials import (
     ChainedAuthenticator,
     RobotCredentials,
-    default_authenticator,
     WorkerCredentials,
+    default_authenticator,
     robot_store,
     system_credential,
     worker_credentials,

@@ -7,9 +7,9 @@ rootfs digest) is skipped without recompressing anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from registry.seed import seed_rootfs
 from registry.wiring import system_client

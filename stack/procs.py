@@ -11,8 +11,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 
 def read_pid(pidfile: Path) -> int | None:

@@ -52,7 +52,8 @@ def busybox_tar(cache: Path, busybox: Path = Path("/bin/busybox")) -> Path:
     binary = busybox.read_bytes()
     applets = subprocess.run([str(busybox), "--list-full"], capture_output=True, text=True,
                              check=True).stdout.split()
-    key = hashlib.sha256(binary + "\n".join(applets).encode() + PASSWD.encode() + BASH_SHIM.encode())
+    key = hashlib.sha256(binary + "\n".join(applets).encode() + PASSWD.encode()
+                         + BASH_SHIM.encode())
     out = cache / f"busybox-{key.hexdigest()[:16]}.tar"
     if out.exists():
         return out

@@ -2,7 +2,7 @@
 
 The registry may run open (no auth) or with token auth.  A provider answers two
 questions for a team: which credentials the BuildKit session and the push use
-(:data:`buildkit.session.CredentialLookup`), and which ``registry.auth.Credentials``
+(the solve turns them into a BuildKit credential lookup), and which ``registry.auth.Credentials``
 the OCI client uses to resolve tags and copy tags.  Pick one with
 :func:`provider_from_settings`; the token-auth one acts as the team's build worker.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from buildkit.session import RegistryCredentials
 from core.config import Settings
 from registry.auth import Credentials
 from registry.client import RegistryClient
@@ -23,8 +22,12 @@ class CredentialProvider(Protocol):
     def client_credentials(self, team_slug: str) -> Credentials | None:
         """For :class:`registry.client.RegistryClient` (None = anonymous)."""
 
-    def session_credentials(self, team_slug: str, host: str) -> RegistryCredentials | None:
-        """For the BuildKit session and the Engine push (None = anonymous)."""
+    def session_credentials(self, team_slug: str, host: str) -> Credentials | None:
+        """For the BuildKit session and the Engine push (None = anonymous).
+
+        A plain ``registry.auth.Credentials``: the build step turns it into BuildKit's
+        type, so the web app can use this module without depending on BuildKit.
+        """
 
 
 class AnonymousProvider:
@@ -33,7 +36,7 @@ class AnonymousProvider:
     def client_credentials(self, team_slug: str) -> Credentials | None:
         return None
 
-    def session_credentials(self, team_slug: str, host: str) -> RegistryCredentials | None:
+    def session_credentials(self, team_slug: str, host: str) -> Credentials | None:
         return None
 
 
@@ -56,10 +59,10 @@ class TeamWorkerProvider:
     def client_credentials(self, team_slug: str) -> Credentials | None:
         return Credentials(*self._workers.for_team(team_slug))
 
-    def session_credentials(self, team_slug: str, host: str) -> RegistryCredentials | None:
+    def session_credentials(self, team_slug: str, host: str) -> Credentials | None:
         if host != self.registry_host:
             return None
-        return RegistryCredentials(*self._workers.for_team(team_slug))
+        return Credentials(*self._workers.for_team(team_slug))
 
 
 def registry_requires_auth(settings: Settings) -> bool:

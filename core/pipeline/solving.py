@@ -63,9 +63,15 @@ def solve_options(services: Services, team_slug: str, compiled: dict,
     return buildkit.SolveOptions(
         image_name=compiled["image"], push=True, image_config=image_config,
         cache_imports=imports, cache_export=compiled["cache"], secrets=secrets.lookup,
-        credentials=lambda host: provider.session_credentials(team_slug, host),
+        credentials=lambda host: _session_credentials(provider, team_slug, host),
         entitlements=("network.host",) if settings.network_mode == "host" else (),
         insecure_registry=settings.registry_url.startswith("http://"))
+
+
+def _session_credentials(provider, team_slug: str,
+                         host: str) -> buildkit.RegistryCredentials | None:
+    creds = provider.session_credentials(team_slug, host)
+    return None if creds is None else buildkit.RegistryCredentials(creds.username, creds.password)
 
 
 def run_solve(services: Services, build_id: str, definition: bytes,

@@ -9,7 +9,7 @@ from core.config import Settings
 
 @pytest.fixture(scope="session")
 def pinned(settings: Settings, docker_socket):
-    """Resolves ``<registry>/library/...`` tags to digests, as the pipeline does before compiling."""
+    """Resolves ``<registry>/library/...`` tags to digests, as the pipeline does first."""
     from registry.naming import parse_ref
     from registry.wiring import system_client
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from core.db import BuildState
 import pytest
 
+from core.db import BuildState
 from registry.auth import Credentials
 from registry.client import RegistryClient
 from registry.errors import Denied

@@ -72,7 +72,8 @@ def docker(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client, pull_credentials):
     text = (REPO_ROOT / "examples" / "busybox-tiny.yaml").read_text()
     # A fresh build variable changes every build step, so nothing comes from cache.
-    text = text.replace("      value: 42\n", f"      value: 42\n    - name: RUN_ID\n      value: {uuid.uuid4().hex}\n")
+    run_id = f"    - name: RUN_ID\n      value: {uuid.uuid4().hex}\n"
+    text = text.replace("      value: 42\n", "      value: 42\n" + run_id)
     assert "RUN_ID" in text
     result = compile_text(text, settings, pinned)
     image = f"rbtest-e2e/busybox-tiny:{uuid.uuid4().hex[:12]}"
@@ -128,7 +129,8 @@ def test_secret_is_used_but_never_logged(settings, pinned, buildkit_client, pull
     assert "team.API_TOKEN" in result.secret_ids
     assert CANARY.encode() not in result.definition
 
-    _, events = solve(buildkit_client, result, settings, pull_credentials, secrets={"team.API_TOKEN": CANARY.encode()})
+    _, events = solve(buildkit_client, result, settings, pull_credentials,
+                      secrets={"team.API_TOKEN": CANARY.encode()})
 
     logs = log_text(events)
     # The step compared the real value (it would have failed otherwise) ...

@@ -23,7 +23,8 @@ def test_pulled_back_image_knows_devzero(settings, docker_config, image):
     pulled = docker(settings, docker_config, "pull", ref)
     assert pulled.returncode == 0, pulled.stderr
 
-    result = docker(settings, docker_config, "run", "--rm", "--network", "none", ref, "bash", "-c", "id devzero")
+    result = docker(settings, docker_config, "run", "--rm", "--network", "none", ref,
+                    "bash", "-c", "id devzero")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("uid=1000(devzero) gid=1000(devzero)")
 
@@ -32,7 +33,8 @@ def test_devbox_has_tools_and_passwordless_sudo(settings, docker_config):
     ref = f"{settings.registry}/library/devbox:bookworm"
     script = ("sudo -n true && test -d /usr/lib/devzero && echo home=$HOME && "
               "command -v curl git bash && test -f /etc/ssl/certs/ca-certificates.crt")
-    result = docker(settings, docker_config, "run", "--rm", "--network", "none", "-u", "devzero", ref,
+    result = docker(settings, docker_config, "run", "--rm", "--network", "none", "-u", "devzero",
+                    ref,
                     "bash", "-lc", script)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "home=/home/devzero" in result.stdout
