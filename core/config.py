@@ -56,6 +56,7 @@ class Settings:
     build_timeout_s: int
     log_cap_bytes: int
     flask_secret_key: str
+    debian_mirror: str
     debug: bool
 
     @classmethod
@@ -115,6 +116,8 @@ class Settings:
             build_timeout_s=int(get("build_timeout_s", "3600")),
             log_cap_bytes=int(get("log_cap_bytes", str(256 * 1024 * 1024))),
             flask_secret_key=get("flask_secret_key", "dev-only-change-me"),
+            # Empty: the devbox image is made from the mirror this machine's apt uses.
+            debian_mirror=get("debian_mirror", ""),
             debug=_bool(get("debug", "false")),
         )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.config import Settings
 from registry.seed import seed_rootfs
 from registry.wiring import system_client
 from stack import rootfs
@@ -23,24 +24,25 @@ PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class BaseImage:
     repository: str  # inside the registry, e.g. library/busybox
     tag: str
-    make_tar: Callable[[Path], Path]
+    make_tar: Callable[[Path, Settings], Path]
     config: dict
 
 
 def base_images(dzlaunch_tag: str) -> list[BaseImage]:
     return [
-        BaseImage("library/busybox", "latest", rootfs.busybox_tar,
+        BaseImage("library/busybox", "latest", lambda cache, _: rootfs.busybox_tar(cache),
                   {"Env": [PATH_ENV], "Cmd": ["/bin/sh"]}),
-        BaseImage("library/dzlaunch", dzlaunch_tag, rootfs.dzlaunch_tar,
+        BaseImage("library/dzlaunch", dzlaunch_tag, lambda cache, _: rootfs.dzlaunch_tar(cache),
                   {"Cmd": ["/dzlaunch"]}),
-        BaseImage("library/devbox", "bookworm", rootfs.devbox_tar,
+        BaseImage("library/devbox", "bookworm",
+                  lambda cache, settings: rootfs.devbox_tar(cache, settings.debian_mirror),
                   {"Env": [PATH_ENV], "Cmd": ["/bin/bash"]}),
     ]
 
 
 def seed(layout: Layout, image: BaseImage, log: Callable[[str], None] = print) -> str:
     """Make sure ``image`` is in the registry; returns what was done."""
-    tar = image.make_tar(layout.images_cache)
+    tar = image.make_tar(layout.images_cache, layout.settings)
     client = system_client(layout.settings)
     result = seed_rootfs(client, image.repository, image.tag, tar, config=image.config)
     if result.skipped:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -80,8 +79,6 @@ def busybox_tar(cache: Path, busybox: Path = Path("/bin/busybox")) -> Path:
 
 def debian_mirror() -> str:
     """The Debian archive this machine's apt uses (read at run time, never hard-coded)."""
-    if os.environ.get("RB_DEBIAN_MIRROR"):
-        return os.environ["RB_DEBIAN_MIRROR"]
     candidates: list[str] = []
     for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
         try:
@@ -100,8 +97,11 @@ def debian_mirror() -> str:
     raise RuntimeError("no Debian bookworm mirror found in /etc/apt; set RB_DEBIAN_MIRROR")
 
 
-def devbox_tar(cache: Path) -> Path:
-    """Debian bookworm made with debootstrap: bash, sudo, curl, git, user devzero."""
+def devbox_tar(cache: Path, mirror: str = "") -> Path:
+    """Debian bookworm made with debootstrap: bash, sudo, curl, git, user devzero.
+
+    ``mirror`` (``RB_DEBIAN_MIRROR``) overrides the archive this machine's apt uses.
+    """
     spec = "\n".join([DEVBOX_SUITE, ",".join(DEVBOX_PACKAGES), DEVBOX_SETUP])
     out = cache / f"devbox-{DEVBOX_SUITE}-{hashlib.sha256(spec.encode()).hexdigest()[:16]}.tar"
     if out.exists():
@@ -112,7 +112,7 @@ def devbox_tar(cache: Path) -> Path:
         target = work / "rootfs"
         subprocess.run(
             ["debootstrap", "--variant=minbase", "--include=" + ",".join(DEVBOX_PACKAGES),
-             DEVBOX_SUITE, str(target), debian_mirror()],
+             DEVBOX_SUITE, str(target), mirror or debian_mirror()],
             check=True, stdout=subprocess.DEVNULL,
         )
         subprocess.run(["chroot", str(target), "/bin/sh", "-c", DEVBOX_SETUP], check=True)
