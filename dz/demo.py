@@ -63,10 +63,26 @@ def wait_for_web(url: str, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
+def give_demo_secrets(client: Client, text: str, console: Console) -> None:
+    """Set a placeholder value for every team secret the recipe references.
+
+    The demo team starts empty; a real team sets its own with ``dz secrets set``.
+    """
+    from llb.recipe.interpolation import find_references
+
+    names = sorted({r.name for r in find_references(text) if r.namespace == "team"})
+    for name in names:
+        client.json("PUT", f"/team/secrets/{name}",
+                    json={"value": f"demo-{name.lower()}-{secrets.token_hex(8)}"})
+    if names:
+        console.print(f"demo team secrets set: {', '.join(names)}")
+
+
 def build_example(client: Client, path: Path, console: Console) -> dict:
     """Save ``path`` as a recipe, build it, stream its raw log; returns the final build."""
     from dz.commands.builds import save_recipe
 
+    give_demo_secrets(client, path.read_text(), console)
     recipe = save_recipe(client, path, path.stem)
     build = client.json("POST", "/builds", json={"recipe_id": recipe["id"]})
     console.rule(f"{path.name} → {build['id']}")

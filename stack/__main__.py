@@ -7,7 +7,7 @@ import sys
 import click
 
 from core.config import Settings
-from stack import dockerd, images, redis_server, registry_server, token_service
+from stack import appprocs, dockerd, images, redis_server, registry_server, token_service
 from stack.layout import Layout
 
 # Start order matters: the registry sends clients to the token service's realm.
@@ -38,6 +38,7 @@ def up(layout: Layout, no_images: bool) -> None:
 @click.pass_obj
 def down(layout: Layout) -> None:
     """Stop only the services this stack started (by pidfile)."""
+    click.echo(f"{'app':14} {'stopped' if appprocs.down(layout) else 'not ours, left alone'}")
     for name, service in reversed(list(SERVICES.items())):
         click.echo(f"{name:14} {'stopped' if service.down(layout) else 'not ours, left alone'}")
 

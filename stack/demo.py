@@ -1,8 +1,10 @@
 """``make demo``: the system's main job on the embedded defaults.
 
-Services are already up (the Makefile runs ``scripts/services up`` first); this
-prints the health report the web app serves.  Builds of ``examples/`` join here
-once the pipeline lands.
+The services are up (the Makefile runs ``scripts/services up`` first). This prints the
+health report, starts the Procfile's web app, workers and Flower in the background
+(reusing them when they already run), builds every ``examples/`` recipe end to end
+through the REST API with its log streamed live, and prints the pushed image
+references and how to open the web UI. ``scripts/services down`` stops everything.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from rich.table import Table
 
 from app import create_app
 from core.config import Settings
+from stack import appprocs
+from stack.layout import Layout
 
 
 def health_table(report: dict) -> Table:
@@ -27,11 +31,22 @@ def health_table(report: dict) -> Table:
 
 
 def main() -> int:
+    from dz.demo import run_demo
+
     settings = Settings.from_env()
     console = Console()
     resp = create_app(settings).test_client().get("/healthz")
     console.print(health_table(resp.get_json()))
-    return 0 if resp.status_code == 200 else 1
+    if resp.status_code != 200:
+        console.print("[red]a service is down; see `scripts/services status`[/]")
+        return 1
+    what = appprocs.up(Layout(settings))
+    console.print(f"web, workers, beat and Flower: {what} "
+                  f"(logs in {Layout(settings).log(appprocs.NAME)})")
+    code = run_demo(settings)
+    console.print(f"Flower: http://127.0.0.1:{settings.flower_port}/   "
+                  "Stop everything with `scripts/services down`.")
+    return code
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from tests.llb.compile_helpers import inputs
 
 EXAMPLES = sorted((REPO_ROOT / "examples").glob("*.yaml"))
 GOLDEN = REPO_ROOT / "tests" / "llb" / "golden"
-TEAM = TeamNames(variables={"REGISTRY_URL": "https://npm.example"}, secrets={"NPM_TOKEN": "3"})
+TEAM = TeamNames(variables={"REGISTRY_URL": "https://npm.example"}, secrets={"API_TOKEN": "3"})
 
 
 def snapshot(path) -> dict:
