@@ -63,7 +63,7 @@ def _run(state: State, ctx: Context, payload: Payload, env, mounts, name: str, p
 def command(state: State, ctx: Context, step: CommandStep, index: int, name: str) -> State:
     path = (PHASE, "steps", index)
     user = step.user or DEFAULT_USER
-    env = environment.split(_phase_env(ctx, step.environment), ctx.team)
+    env = ctx.split_env(_phase_env(ctx, step.environment))
     refs = list(env.references)
     mounts = []
     for i, sm in enumerate(step.secret_mounts or []):
@@ -96,7 +96,7 @@ def command(state: State, ctx: Context, step: CommandStep, index: int, name: str
 
 def apt_get(state: State, ctx: Context, step: AptGetStep, index: int, name: str) -> State:
     path = (PHASE, "steps", index)
-    env = environment.split(_phase_env(ctx), ctx.team)
+    env = ctx.split_env(_phase_env(ctx))
     mounts = ctx.secret_mounts(env.references, "root", path)
     namespace = ctx.inputs.team_namespace or "local"
     mounts.append(cache_mount("/var/cache/apt", f"{namespace}/apt", sharing="locked"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from llb.compiler import environment
 from llb.compiler.constants import BUILD_SECRETS_DIR, DEFAULT_PATH, DZLAUNCH, KNOWN_UIDS
+from llb.compiler.environment import SplitEnv
 from llb.compiler.inputs import CompileInputs
 from llb.compiler.payload import Payload
 from llb.graph.exec import secret_mount
@@ -28,6 +30,14 @@ class Context:
     derived: dict[str, str] = field(default_factory=dict)
     step_secrets: list[str] = field(default_factory=list)
     _source_file: SourceMap | None = None
+    # Each step asks for its line range twice (vertex name, source map); reading the
+    # recipe's source through pydantic's attribute hook and re-scanning the lines
+    # each time was a tenth of a 100-step compile.
+    _ranges: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    _splits: dict[tuple, SplitEnv] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.source = self.recipe.source
 
     @property
     def team(self):
@@ -45,23 +55,37 @@ class Context:
             self.step_secrets.append(ref)
 
     def error(self, path: Path, message: str) -> None:
-        source = self.recipe.source
+        source = self.source
         if source is None:
             raise ValueError(f"{'.'.join(map(str, path))}: {message}")
         self.errors.append(source.diag(path, message))
 
+    def split_env(self, env: dict[str, str]) -> SplitEnv:
+        """:func:`environment.split` of ``env``, once per distinct env in a compile
+        (every apt-get step shares its phase's)."""
+        key = tuple(env.items())
+        found = self._splits.get(key)
+        if found is None:
+            found = self._splits[key] = environment.split(env, self.team)
+        return found
+
     def lines(self, path: Path) -> tuple[int, int]:
-        source = self.recipe.source
-        return source.line_range(path) if source else (0, 0)
+        if self.source is None:
+            return (0, 0)
+        key = tuple(path)
+        found = self._ranges.get(key)
+        if found is None:
+            found = self._ranges[key] = self.source.line_range(path)
+        return found
 
     def locations(self, path: Path) -> tuple[SourceLocation, ...]:
         """Where ``path`` is written, for the op's source map (empty without a source)."""
-        source = self.recipe.source
+        source = self.source
         if source is None:
             return ()
         if self._source_file is None:
             self._source_file = SourceMap(source.file, source.text.encode("utf-8"))
-        first, last = source.line_range(path)
+        first, last = self.lines(path)
         return (SourceLocation(self._source_file, (Range.lines(first, last),)),)
 
     def secret_owner(self, user: str, path: Path) -> tuple[int, int]:
