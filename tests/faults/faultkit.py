@@ -70,3 +70,38 @@ def assert_nothing_stuck(pipe, timeout: float = 240) -> list[Build]:
 
 def new_token() -> str:
     return uuid.uuid4().hex[:8]
+
+
+def follow_over_websocket(base_url: str, build_id: str, token: str,
+                          timeout: float = 300) -> tuple[list[dict], int]:
+    """Follow a build's log over the websocket as a careful client does: on any drop,
+    reconnect with ``from=<last seq + 1>``; returns (events, reconnects)."""
+    import json
+
+    import websocket
+
+    events: list[dict] = []
+    reconnects = -1
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reconnects += 1
+        start = events[-1]["seq"] + 1 if events else 1
+        try:
+            ws = websocket.create_connection(
+                f"{base_url}/ws/builds/{build_id}/logs?from={start}",
+                header=[f"Authorization: Bearer {token}"], timeout=30)
+        except (OSError, websocket.WebSocketException):
+            time.sleep(0.5)
+            continue
+        try:
+            while True:
+                frame = json.loads(ws.recv())
+                if frame["type"] == "event":
+                    events.append(frame)
+                elif frame["type"] == "status":
+                    return events, reconnects
+        except (OSError, ValueError, websocket.WebSocketException):
+            time.sleep(0.5)  # dropped: reconnect and resume
+        finally:
+            ws.close()
+    raise AssertionError(f"{build_id}: the websocket never delivered a final status")

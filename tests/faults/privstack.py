@@ -117,6 +117,16 @@ class PrivateStack:
                 stop()
             except Exception:  # noqa: BLE001  (tear down what can be torn down)
                 pass
+        unmount_under(self.root)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def unmount_under(root: Path) -> None:
+    """Lazily unmount what a killed daemon left mounted below ``root`` (deepest first),
+    so the directory can be removed."""
+    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+    for point in sorted((m for m in mounts if m.startswith(f"{root}/")), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, timeout=30)
 
 
 def private_settings(base: Settings, root: Path, database_url: str) -> Settings:
