@@ -91,7 +91,7 @@ def test_plan_explains_cache_hits_and_misses(stack):
     assert same["compared_with"] == build["id"]
     assert [s["action"] for s in same["steps"]] == ["cached"] * 3
 
-    v2 = stack.recipe("echo one", "echo TWO", "echo three")
+    v2 = v1.replace("echo two", "echo TWO")
     stack.api(team, "PUT", f"/recipes/{recipe['id']}", json={"yaml": v2})
     plan = stack.api(team, "POST", f"/recipes/{recipe['id']}/plan", json={}).json()
     assert [(s["action"], s["reason"]) for s in plan["steps"]] == [
