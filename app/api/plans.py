@@ -33,7 +33,7 @@ def last_success(session: Session, recipe_id: str) -> Build | None:
 def compile_now(session: Session, team: Team, text: str) -> bytes:
     """The Definition the pipeline would build for ``text`` right now."""
     from core.pipeline.credentials import provider_from_settings, registry_client
-    from core.pipeline.inputs import pin, team_names
+    from core.pipeline.inputs import base_reference, pin, team_names
     from llb import CompileInputs, RecipeError, compile_recipe, load_recipe
     from registry.errors import RegistryError
 
@@ -41,7 +41,7 @@ def compile_now(session: Session, team: Team, text: str) -> bytes:
     try:
         recipe = load_recipe(text, validation.FILENAME)
         with registry_client(settings, provider_from_settings(settings), team.slug) as client:
-            base = pin(client, recipe.image or settings.default_base_image)
+            base = pin(client, base_reference(recipe.image, settings))
             launcher = pin(client, settings.dzlaunch_image)
         inputs = CompileInputs(base_image=base, dzlaunch_image=launcher,
                                network_mode=settings.network_mode,

@@ -19,7 +19,14 @@ from core.logevents import HEADER, Entry
 from core.pipeline import dedupe, headers
 from core.pipeline.credentials import registry_client
 from core.pipeline.finalize import finish_build
-from core.pipeline.inputs import env_digest, image_names, pin, recipe_text, team_names
+from core.pipeline.inputs import (
+    base_reference,
+    env_digest,
+    image_names,
+    pin,
+    recipe_text,
+    team_names,
+)
 from core.pipeline.secrets import used_names
 from core.pipeline.services import Services
 from llb import CompileInputs, CompileResult, RecipeError, compile_recipe, load_recipe
@@ -75,7 +82,7 @@ def _compile(services: Services, session: Session, build: Build):
     except RecipeError as err:
         raise _rejected(err) from None
     with registry_client(settings, services.credentials, team.slug) as client:
-        base_ref = recipe.image or settings.default_base_image
+        base_ref = base_reference(recipe.image, settings)
         try:
             base, launcher = pin(client, base_ref), pin(client, settings.dzlaunch_image)
         except NotFound as err:

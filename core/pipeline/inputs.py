@@ -15,12 +15,28 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.db import Build, EnvVar, Recipe, RecipeVersion, SecretName, Team
 from llb import TeamNames
 from registry.client import RegistryClient
 from registry.naming import ImageRef, cache_ref, image_ref, latest_ref, parse_ref
 
 ONE_OFF_RECIPE = "adhoc"
+
+
+def base_reference(recipe_image: str | None, settings: Settings) -> str:
+    """The base image a recipe builds on, with the registry host made explicit.
+
+    A recipe may write its ``image`` without a host (``library/busybox:latest``,
+    ``acme/base:1``): the only registry a team may build from is ours, so such a
+    reference means this system's registry and the recipe stays portable across
+    installations. No ``image`` means the configured default base.
+    """
+    if not recipe_image:
+        return settings.default_base_image
+    first, slash, _ = recipe_image.partition("/")
+    has_host = slash and ("." in first or ":" in first or first == "localhost")
+    return recipe_image if has_host else f"{settings.registry}/{recipe_image}"
 
 
 def pin(client: RegistryClient, reference: str) -> str:

@@ -72,3 +72,13 @@ def test_submit_needs_exactly_one_recipe_and_get_is_team_scoped(idle_pipeline):
     # Nothing consumes this run's queues: the chain's first message waits there.
     assert pipe.services.redis.llen(pipe.compile_queue) == 1
     pipe.services.redis.delete(pipe.compile_queue)
+
+
+def test_a_base_image_without_a_host_means_this_registry(settings):
+    from core.pipeline.inputs import base_reference
+
+    assert base_reference("library/busybox:latest", settings) == (
+        f"{settings.registry}/library/busybox:latest")
+    assert base_reference("acme/base:1", settings) == f"{settings.registry}/acme/base:1"
+    assert base_reference("10.0.0.1:5000/acme/base:1", settings) == "10.0.0.1:5000/acme/base:1"
+    assert base_reference(None, settings) == settings.default_base_image
