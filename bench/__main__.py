@@ -19,7 +19,7 @@ import traceback
 from bench.report import Row, machine, show, write
 
 #: Run order: cheap, service-free figures first; the whole-system ones last.
-MODULES = ("compile", "dzlaunch", "solve", "logbus", "queue", "logpath", "overhead",
+MODULES = ("compile", "dzlaunch", "solve", "cancel", "logbus", "queue", "logpath", "overhead",
            "rebuild", "scaleout")
 #: Smaller sizes for a quick look (``--quick``); the defaults are what the docs quote.
 QUICK = {"dzlaunch": {"megabytes": 20, "runs": 2}, "solve": {"runs": 1},

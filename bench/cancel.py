@@ -1,0 +1,119 @@
+"""Cancel latency: a compiled recipe's running step, stopped through our client.
+
+Compiles a one-step busybox recipe whose step runs ``sleep`` under dzlaunch, starts
+the solve on the configured BuildKit, waits until the step's process runs, then times
+``cancel()`` until the solve has returned cancelled and the step's process is gone.
+Baseline in the same run: ``docker kill`` of a container running the same ``sleep``.
+Target (issues 5 and 7): the running step stops within 2 s.
+
+Usage: .venv/bin/python -m bench.cancel [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import subprocess
+import threading
+import time
+
+import psutil
+
+import buildkit
+import llb
+from bench.report import Row, show
+from buildkit.progress import VertexStarted
+from core.config import Settings
+from registry.naming import parse_ref
+from registry.wiring import system_client, team_worker_credentials
+
+TEAM = "rbbench"
+
+
+def _pin(settings: Settings, ref: str) -> str:
+    with system_client(settings) as client:
+        return f"{ref.rsplit(':', 1)[0]}@{client.resolve(parse_ref(ref))}"
+
+
+def _sleepers(seconds: str) -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"])
+            if (p.info["cmdline"] or [])[-2:] == ["sleep", seconds]]
+
+
+def _wait(check, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def cancel_once(client, settings: Settings, base: str, launcher: str) -> float:
+    seconds = str(1000 + secrets.randbelow(100_000))
+    text = (f'version: "3"\nbuild:\n  steps:\n    - type: command\n      shell: /bin/sh {{}}\n'
+            f"      command: exec sleep {seconds}\n")
+    result = llb.compile_recipe(llb.load_recipe(text, "bench.yaml"), llb.CompileInputs(
+        base_image=base, dzlaunch_image=launcher, network_mode=settings.network_mode))
+    user, secret = team_worker_credentials(settings).for_team(TEAM)
+    creds = buildkit.RegistryCredentials(user, secret)
+    started = threading.Event()
+    step = next(s.digest for s in result.steps if s.id == "1-build-step-0")
+
+    def on_event(event):
+        if isinstance(event, VertexStarted) and event.digest == step:
+            started.set()
+
+    options = buildkit.SolveOptions(
+        credentials=lambda host: creds if host == settings.registry else None,
+        entitlements=("network.host",) if settings.network_mode == "host" else ())
+    handle = client.start_solve(result.definition, options, on_event=on_event)
+    if not (started.wait(120) and _wait(lambda: _sleepers(seconds), 60)):
+        raise RuntimeError("the sleep step never started")
+    t0 = time.perf_counter()
+    handle.cancel()
+    try:
+        handle.result(timeout=60)
+    except buildkit.SolveCancelled:
+        pass
+    _wait(lambda: not _sleepers(seconds), 60)
+    return time.perf_counter() - t0
+
+
+def docker_kill_once(settings: Settings, image: str) -> float:
+    docker = ["/usr/bin/docker", "-H", settings.docker_host]
+    seconds = str(1000 + secrets.randbelow(100_000))
+    cid = subprocess.run([*docker, "run", "-d", "--network", "none", image, "sleep", seconds],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    _wait(lambda: _sleepers(seconds), 60)
+    t0 = time.perf_counter()
+    subprocess.run([*docker, "rm", "-f", cid], capture_output=True, check=True)
+    _wait(lambda: not _sleepers(seconds), 60)
+    return time.perf_counter() - t0
+
+
+def run(runs: int = 3) -> list[Row]:
+    settings = Settings.from_env()
+    busybox = f"{settings.registry}/library/busybox:latest"
+    base, launcher = _pin(settings, busybox), _pin(settings, settings.dzlaunch_image)
+    ours, baseline = [], []
+    with buildkit.connect(settings.buildkit_addr) as client:
+        image = base  # the pinned image is in dockerd after the first solve pulls it
+        for _ in range(runs):
+            ours.append(cancel_once(client, settings, base, launcher))
+            baseline.append(docker_kill_once(settings, image))
+    median, base_median = statistics.median(ours), statistics.median(baseline)
+    return [Row("cancel", "running step stopped", median, "s", baseline=base_median,
+                baseline_name="docker rm -f", target="<= 2 s", met=max(ours) <= 2.0,
+                notes=f"worst of {runs}: {max(ours):.2f} s")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    show(run(parser.parse_args().runs), "cancel")
+
+
+if __name__ == "__main__":
+    main()
