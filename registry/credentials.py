@@ -121,6 +121,22 @@ class RobotCredentials:
         return Principal(subject=username, team=team)
 
 
+def _random_secret_file(path: Path) -> str:
+    """The secret in ``path``, first writing a random one (mode 0600) if it is absent.
+
+    ``O_EXCL`` makes concurrent first users (token service, workers) agree on one secret.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 class SystemCredential:
     """The all-powerful seeding credential; its secret sits in a mode-0600 file.
 
@@ -131,15 +147,7 @@ class SystemCredential:
 
     def __init__(self, path: Path, username: str):
         self.username = username
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(32))
-        self.secret = path.read_text().strip()
+        self.secret = _random_secret_file(path)
 
     def verify(self, username: str, password: str) -> Principal | None:
         if username == self.username and hmac.compare_digest(
@@ -165,15 +173,7 @@ class WorkerCredentials:
     """
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(32))
-        self._key = path.read_text().strip().encode()
+        self._key = _random_secret_file(path).encode()
 
     def __repr__(self) -> str:
         return "WorkerCredentials(key='***')"
