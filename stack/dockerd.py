@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,14 @@ from stack import procs
 from stack.layout import Layout
 
 NAME = "dockerd"
+
+
+# BuildKit clips each step's log at 1-2 MiB and 100-200 KiB/s unless its daemon's
+# environment says otherwise ("[output clipped, log limit 200KiB/s reached]"). Our promise
+# is that no line is lost below the log bus's own per-build cap (RB_LOG_CAP_BYTES), so the
+# daemon's limits are lifted; BuildKit parses them as 32-bit ints, hence this maximum.
+UNCLIPPED_LOGS = {"BUILDKIT_STEP_LOG_MAX_SIZE": "2147483647",
+                  "BUILDKIT_STEP_LOG_MAX_SPEED": "2147483647"}
 
 
 def write_daemon_config(layout: Layout) -> Path:
@@ -47,7 +56,8 @@ def up(layout: Layout, timeout: float = 60) -> str:
     write_daemon_config(layout)
     # Short exec-root paths matter: containerd's socket path must fit in sun_path.
     layout.settings.docker_socket.parent.mkdir(parents=True, exist_ok=True)
-    procs.spawn(argv(layout), layout.run(NAME), layout.log(NAME))
+    procs.spawn(argv(layout), layout.run(NAME), layout.log(NAME),
+                env={**os.environ, **UNCLIPPED_LOGS})
     if not procs.wait_until(lambda: status(layout).ok, timeout, 0.3):
         raise RuntimeError(f"dockerd did not answer within {timeout}s; see {layout.log(NAME)}")
     return "started"

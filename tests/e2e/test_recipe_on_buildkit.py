@@ -164,3 +164,24 @@ build:
     assert error.vertex_name.startswith("[build 2/2] this one fails")
     assert error.location is not None and error.location.line == 7
     assert "exit code: 3" in str(error) or "exit code 3" in str(error)
+
+
+def test_long_fast_output_reaches_the_log_stream_unclipped(settings, pinned, buildkit_client,
+                                                            pull_credentials):
+    """BuildKit clips a step's log by size and rate unless its daemon is told otherwise;
+    our promise is that nothing is clipped below our own per-build cap."""
+    lines = 120_000  # about 2.5 MB as fast as the step can print it
+    text = f"""\
+version: "3"
+build:
+  steps:
+    - type: command
+      shell: /bin/sh {{}}
+      command: "echo run {uuid.uuid4().hex}; seq 1 {lines} | sed 's/^/line /'"
+"""
+    result = compile_text(text, settings, pinned)
+    _, events = solve(buildkit_client, result, settings, pull_credentials)
+    logs = log_text(events)
+    assert "output clipped" not in logs
+    seen = [int(line[5:]) for line in logs.splitlines() if line.startswith("line ")]
+    assert seen == list(range(1, lines + 1))
