@@ -26,6 +26,9 @@ from buildkit.progress import (
     VertexStarted,
 )
 
+#: Longest unfinished line held back waiting for its newline.
+MAX_PARTIAL_LINE = 64 * 1024
+
 
 class PlainRenderer:
     """Stateful plain-text renderer: numbers vertexes in order of appearance."""
@@ -34,6 +37,10 @@ class PlainRenderer:
         self._numbers: dict[str, int] = {}
         self._starts: dict[str, datetime | None] = {}
         self._names: dict[str, str] = {}
+        # BuildKit cuts output into chunks anywhere, even inside a line or a UTF-8
+        # character; the unfinished end of each (vertex, stream) waits here for its
+        # newline, as BuildKit's own printer does, so a line is never printed in pieces.
+        self._partial: dict[tuple[str, int], bytes] = {}
 
     def _number(self, digest: str, name: str = "") -> tuple[int, list[str]]:
         """The vertex number, plus the header line when it is new."""
@@ -53,13 +60,13 @@ class PlainRenderer:
             return head
         if isinstance(event, VertexCached):
             n, head = self._number(event.digest, event.name)
-            return head + [f"#{n} CACHED", ""]
+            return head + self._flush(event.digest) + [f"#{n} CACHED", ""]
         if isinstance(event, VertexCompleted):
             n, head = self._number(event.digest, event.name)
-            return head + [f"#{n} DONE {event.seconds:.1f}s", ""]
+            return head + self._flush(event.digest) + [f"#{n} DONE {event.seconds:.1f}s", ""]
         if isinstance(event, VertexFailed):
             n, head = self._number(event.digest, event.name)
-            return head + [f"#{n} ERROR: {event.error}", ""]
+            return head + self._flush(event.digest) + [f"#{n} ERROR: {event.error}", ""]
         if isinstance(event, LogChunk):
             return self._log(event)
         if isinstance(event, PushProgress) and event.status not in ("", "Pushing"):
@@ -71,14 +78,32 @@ class PlainRenderer:
             return head + [f"#{n} {event.id}{size} done"]
         return []
 
+    def flush(self) -> list[str]:
+        """Lines still waiting for their newline, of every vertex (at the end of a log)."""
+        return [line for digest in list(self._numbers) for line in self._flush(digest)]
+
+    def _flush(self, digest: str) -> list[str]:
+        n = self._numbers.get(digest)
+        return [f"#{n} {self._partial.pop(key).decode('utf-8', errors='replace')}"
+                for key in sorted(k for k in self._partial if k[0] == digest)]
+
     def _log(self, event: LogChunk) -> list[str]:
         n, head = self._number(event.vertex)
+        key = (event.vertex, event.stream)
+        data = self._partial.pop(key, b"") + event.data
+        complete, newline, rest = data.rpartition(b"\n")
+        if len(rest) > MAX_PARTIAL_LINE:  # a runaway line without newline: print it
+            complete, newline, rest = data, b"\n", b""
+        if rest:
+            self._partial[key] = rest
+        if not newline:
+            return head
         start = self._starts.get(event.vertex)
         offset = ""
         if start and event.timestamp:
             offset = f"{(event.timestamp - start).total_seconds():.3f} "
-        text = event.data.decode("utf-8", errors="replace")
-        return head + [f"#{n} {offset}{line}" for line in text.splitlines()]
+        text = complete.decode("utf-8", errors="replace")
+        return head + [f"#{n} {offset}{line}" for line in text.split("\n")]
 
 
 def _time(value: datetime | None) -> str | None:

@@ -57,6 +57,10 @@ class LogWriter:
     def close(self) -> None:
         """Flush everything queued and stop the thread."""
         if self._started:
+            leftover = self._renderer.flush()  # lines that never got their newline
+            if leftover:
+                text = ("\n".join(leftover) + "\n").encode()
+                self._queue.put(Entry(LOG, self._mask(text)))
             self._queue.put(None)
             self._thread.join(timeout=30)
             self._started = False

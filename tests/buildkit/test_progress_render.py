@@ -89,6 +89,33 @@ def test_plain_renderer_writes_buildkit_style_lines():
     ]
 
 
+def test_a_line_cut_across_chunks_is_printed_whole():
+    """BuildKit cuts output anywhere, even inside a line or a UTF-8 character."""
+    start = VertexStarted("sha256:a", "[build 1/1] print", ts(0).ToDatetime())
+    when = ts(0.5).ToDatetime()
+    word = "straße".encode()
+    events = [
+        start,
+        LogChunk("sha256:a", 1, b"first\nsec", when),
+        LogChunk("sha256:a", 2, b"err\n", when),  # another stream does not join it
+        LogChunk("sha256:a", 1, b"ond " + word[:5], when),
+        LogChunk("sha256:a", 1, word[5:] + b"\nunfinished", when),
+        VertexCompleted("sha256:a", start.name, start.started, ts(1).ToDatetime()),
+    ]
+    renderer = PlainRenderer()
+    lines = [line for e in events for line in renderer.feed(e)]
+    assert lines == [
+        "#1 [build 1/1] print",
+        "#1 0.500 first",
+        "#1 0.500 err",
+        "#1 0.500 second straße",
+        "#1 unfinished",  # the end of the step prints what never got its newline
+        "#1 DONE 1.0s",
+        "",
+    ]
+    assert renderer.flush() == []
+
+
 def test_json_form_is_serialisable_and_keeps_exact_bytes():
     events = [
         VertexStarted("sha256:a", "step", ts(0).ToDatetime(), ("sha256:z",)),
