@@ -133,9 +133,11 @@ static size_t emit_direct(stream_t *s, const char *data, size_t n)
     if (!last)
         return 0;
     size_t upto = (size_t)(last - data) + 1;
-    for (const char *p = data, *end = data + upto; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if ((size_t)(nl - p) > LINE_MAX_BYTES)
+    /* No line is too long iff every LINE_MAX_BYTES+1 bytes hold a newline: one
+     * backward search per window instead of one memchr per (usually short) line. */
+    for (const char *p = data, *end = data + upto; (size_t)(end - p) > LINE_MAX_BYTES + 1;) {
+        const char *nl = memrchr(p, '\n', LINE_MAX_BYTES + 1);
+        if (!nl)
             return 0;
         p = nl + 1;
     }
