@@ -13,3 +13,9 @@ def test_import_contracts_hold():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: " in result.stdout and " broken" in result.stdout
     assert "0 broken" in result.stdout
+
+
+def test_the_tree_is_ruff_clean():
+    result = subprocess.run([str(REPO_ROOT / ".venv/bin/ruff"), "check", "--no-cache", "."],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:]
