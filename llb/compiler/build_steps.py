@@ -22,6 +22,7 @@ from llb.compiler.scripts import (
     clone_script,
     clone_target,
     default_directory,
+    make_directory_script,
     owner_spec,
     write_file_script,
 )
@@ -149,9 +150,21 @@ def file(state: State, ctx: Context, step: FileStep, index: int, name: str) -> S
 
 
 def directory(state: State, ctx: Context, step: DirectoryStep, index: int, name: str) -> State:
-    mode = file_mode(step.permissions, 0o755)
-    action = mkdir(step.path, mode, parents=True, owner=owner_spec(step.user, step.group))
-    return state.file(action, custom_name=name, locations=ctx.locations((PHASE, "steps", index)))
+    # Spec §4.2: an existing directory gets the step's mode and owner too. BuildKit's
+    # mkdir (and copy) leave an existing directory's metadata alone, so this runs as an
+    # exec, with the same script the launch phase uses.
+    payload = Payload(
+        id=step_id(index),
+        phase=PHASE,
+        name=f"mkdir {step.path}",
+        script=make_directory_script(
+            step.path, file_mode(step.permissions, 0o755), step.user, step.group
+        ),
+        shell=POSIX_SHELL,
+        directory="/",
+        user="root",
+    )
+    return _run(state, ctx, payload, (), [], name, (PHASE, "steps", index))
 
 
 def git_clone(state: State, ctx: Context, step: GitCloneStep, index: int, name: str) -> State:

@@ -185,3 +185,31 @@ build:
     assert "output clipped" not in logs
     seen = [int(line[5:]) for line in logs.splitlines() if line.startswith("line ")]
     assert seen == list(range(1, lines + 1))
+
+
+def test_a_directory_step_applies_mode_and_owner_to_an_existing_directory(
+        settings, pinned, buildkit_client, pull_credentials):
+    text = f"""\
+version: "3"
+build:
+  steps:
+    - type: command
+      user: root
+      shell: /bin/sh {{}}
+      command: "mkdir -p /srv/existing/keep && chmod 0700 /srv/existing && echo {uuid.uuid4().hex}"
+    - type: directory
+      path: /srv/existing
+      permissions: "0750"
+      user: devzero
+    - type: command
+      shell: /bin/sh {{}}
+      command: ls -ldn /srv/existing /srv/existing/keep
+"""
+    result = compile_text(text, settings, pinned)
+    _, events = solve(buildkit_client, result, settings, pull_credentials)
+    listing = [line.split() for line in log_text(events).splitlines()
+               if line.startswith("d") and line.endswith(("/srv/existing", "/keep"))]
+    assert [(f[0], f[2], f[3]) for f in listing] == [
+        ("drwxr-x---", "1000", "1000"),  # the step's mode and owner, though it existed
+        ("drwxr-xr-x", "0", "0"),  # what was inside is left alone
+    ]

@@ -123,7 +123,7 @@ def test_apt_step_runs_as_root_with_a_team_cache(result):
     assert (secret.secretOpt.uid, secret.secretOpt.ID) == (0, "team.NPM_TOKEN")
 
 
-def test_file_and_directory_steps_are_file_ops(result):
+def test_file_steps_are_file_ops_and_directory_steps_apply_mode_and_owner(result):
     _, op = named(result, "[build 3/5] write /home/devzero/.config/app/app.conf")
     parent, mkfile = op.file.actions
     assert (parent.mkdir.path, parent.mkdir.mode, parent.mkdir.makeParents) == (
@@ -138,9 +138,13 @@ def test_file_and_directory_steps_are_file_ops(result):
     )
     assert mkfile.mkfile.owner.user.byName.name == "devzero"
     assert mkfile.mkfile.owner.group.byName.name == "devzero"
+    # An existing directory must get the step's mode and owner too (spec §4.2), which
+    # BuildKit's mkdir does not do: the step runs the same script as at launch, as root.
     _, op = named(result, "[build 4/5] mkdir /srv/data")
-    (action,) = op.file.actions
-    assert (action.mkdir.mode, action.mkdir.owner.group.byName.name) == (0o755, "staff")
+    payload = payload_of(op)
+    assert op.exec.meta.user == "root" and payload["shell"] == "/bin/sh {}"
+    assert payload["script"].splitlines()[1:] == [
+        "mkdir -p /srv/data", "chown devzero:staff /srv/data", "chmod 0755 /srv/data"]
 
 
 def test_git_clone_uses_the_git_source_and_copies_as_devzero(result):
