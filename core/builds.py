@@ -18,7 +18,7 @@ from core import states
 from core.config import Settings
 from core.db import Build, BuildState, Team
 from core.logevents import HEADER, Entry
-from core.pipeline.control import Control
+from core.pipeline.control import Control, redelivery_after_s
 
 COMPILE_TASK = "tasks.compile.compile_build"
 BUILD_TASK = "tasks.build.build_image"
@@ -76,6 +76,7 @@ def submit_build(session: Session, celery_app: Celery, settings: Settings, *, te
     session.commit()
     control = Control(_redis(settings))
     control.enqueue(team_id, build.id, build.queued_at.timestamp())
+    control.lease(build.id, redelivery_after_s(build.timeout_s or settings.build_timeout_s))
     chain(
         celery_app.signature(COMPILE_TASK, args=(build.id,), immutable=True).set(
             queue=queue_for(celery_app, COMPILE_TASK), task_id=build.compile_task_id),

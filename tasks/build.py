@@ -2,7 +2,9 @@
 
 Waiting for a team slot and backing off after a transient fault both re-queue the
 task (same task id, so Flower keeps one line per build); ``transient`` counts only
-the faults, so waiting never uses up retries.  An unexpected error fails the build
+the faults, so waiting never uses up retries.  Each re-queue renews the build's
+broker lease for the countdown plus a grace: if this worker dies holding the
+message, the lease lapses and the reaper sends the build again.  An unexpected error fails the build
 with its message rather than leaving it live.
 """
 
@@ -13,6 +15,7 @@ import logging
 from celery import shared_task
 
 from core.pipeline.building import build_image as build_stage
+from core.pipeline.control import WAIT_LEASE_GRACE_S
 from core.pipeline.finalize import fail_build
 from tasks.services import services_for, worker_name
 
@@ -31,6 +34,8 @@ def build_image(self, build_id: str, transient: int = 0, waited: bool = False) -
         log.exception("build %s failed unexpectedly", build_id)
         fail_build(services, build_id, f"internal error in the build worker: {err}")
         return "failed"
+    if outcome.action in ("wait", "retry"):
+        services.control.lease(build_id, outcome.delay + WAIT_LEASE_GRACE_S)
     if outcome.action == "wait":
         raise self.retry(countdown=outcome.delay,
                          kwargs={"transient": transient, "waited": True})

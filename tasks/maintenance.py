@@ -13,13 +13,21 @@ def ping() -> str:
 
 @shared_task(name="tasks.maintenance.reap")
 def reap(stale_after_s: float = 60.0) -> dict[str, list[str]]:
-    """End builds whose worker stopped its heartbeat; close and archive orphaned logs."""
+    """End builds whose worker stopped its heartbeat, resend waiting builds whose
+    message died with a worker, close and archive orphaned logs."""
     from celery import current_app
 
+    from core.builds import BUILD_TASK
     from core.pipeline.reaper import reap as reap_builds
     from tasks.services import services_for
 
-    return reap_builds(services_for(current_app), stale_after_s=stale_after_s)
+    def resend(build) -> None:
+        # The queue and task id recorded at submit: same routing, same Flower line.
+        current_app.send_task(BUILD_TASK, args=(build.id,), task_id=build.build_task_id,
+                              queue=build.queue)
+
+    return reap_builds(services_for(current_app), stale_after_s=stale_after_s,
+                       redispatch=resend)
 
 
 @shared_task(name="tasks.maintenance.archive_log")

@@ -6,6 +6,12 @@ only when fewer than ``limit`` builds hold one *and* it is among the first waite
 that fit.  A slot belongs to a build only while its ``alive`` key (refreshed by
 the worker's heartbeat) exists, so a killed worker never leaks a slot: the next
 acquire purges holders whose heartbeat expired.
+
+A build waiting for its slot is a Celery message held by a worker until its
+countdown; if that worker is killed, the broker hides the message until its
+visibility timeout (hours).  So every hand-over to the broker takes a ``lease``
+lasting as long as the message may legitimately stay unseen; a waiting build whose
+lease lapsed has no message left and the reaper sends it again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,16 @@ from core.pipeline import keys
 HEARTBEAT_INTERVAL_S = 2.0
 ALIVE_TTL_S = 10
 FLAG_TTL_S = 7 * 86400
+#: How long past its countdown a waiting build's message may go unrun before the
+#: reaper presumes the worker holding it dead (a busy pool delays ETA tasks a little).
+WAIT_LEASE_GRACE_S = 30
+#: Added to the build timeout for the broker's visibility timeout (celeryconfig).
+REDELIVERY_MARGIN_S = 900
+
+
+def redelivery_after_s(build_timeout_s: int) -> int:
+    """When the broker redelivers an unacknowledged message: it must outlast a build."""
+    return build_timeout_s + REDELIVERY_MARGIN_S
 
 _ACQUIRE = """
 local running, waiting = KEYS[1], KEYS[2]
@@ -78,6 +94,15 @@ class Control:
     def stop_beating(self, build_id: str) -> None:
         self.redis.delete(keys.alive(build_id, self.prefix))
 
+    # Broker leases -----------------------------------------------------------------
+
+    def lease(self, build_id: str, ttl_s: float) -> None:
+        """Record that a message for the build will reach a worker within ``ttl_s``."""
+        self.redis.set(keys.lease(build_id, self.prefix), 1, ex=max(1, int(ttl_s + 0.999)))
+
+    def has_lease(self, build_id: str) -> bool:
+        return bool(self.redis.exists(keys.lease(build_id, self.prefix)))
+
     # Team slots ---------------------------------------------------------------------
 
     def enqueue(self, team_id: str, build_id: str, submitted: float) -> None:
@@ -95,7 +120,7 @@ class Control:
         with self.redis.pipeline() as pipe:
             pipe.srem(keys.team_running(team_id, self.prefix), build_id)
             pipe.zrem(keys.team_waiting(team_id, self.prefix), build_id)
-            pipe.delete(keys.alive(build_id, self.prefix))
+            pipe.delete(keys.alive(build_id, self.prefix), keys.lease(build_id, self.prefix))
             pipe.execute()
 
     def queue_position(self, team_id: str, build_id: str) -> int | None:

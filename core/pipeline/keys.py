@@ -19,6 +19,12 @@ def alive(build_id: str, prefix: str = PREFIX) -> str:
     return f"{prefix}:build:{build_id}:alive"
 
 
+def lease(build_id: str, prefix: str = PREFIX) -> str:
+    """Exists while a broker message for the build is known to be on its way to a worker
+    (queued, or held by a live worker until its countdown); see ``Control.lease``."""
+    return f"{prefix}:build:{build_id}:lease"
+
+
 def team_running(team_id: str, prefix: str = PREFIX) -> str:
     """Set of build ids holding one of the team's concurrency slots."""
     return f"{prefix}:team:{team_id}:running"

@@ -53,6 +53,8 @@ class Pipeline:
     root: Path
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     workers: dict[str, subprocess.Popen] = field(default_factory=dict)
+    #: Prefix of every worker command (the fault tests run them under scripts/supervise).
+    launcher: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.compile_queue = f"compile-{self.run_id}"
@@ -70,7 +72,7 @@ class Pipeline:
         env = {**os.environ, **self.settings.as_env(), "PYTHONUNBUFFERED": "1"}
         log = open(self.root / f"worker-{kind}-{len(self.workers)}.log", "ab")
         proc = subprocess.Popen(
-            [CELERY, "-A", "tasks.worker:app", "worker", "-Q", queue,
+            [*self.launcher, CELERY, "-A", "tasks.worker:app", "worker", "-Q", queue,
              "-n", f"{kind}-{self.run_id}-{len(self.workers)}@%h", "--concurrency",
              str(concurrency), "--pool", "prefork", "--without-gossip", "--without-mingle",
              "--loglevel", "INFO"],
