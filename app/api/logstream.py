@@ -18,6 +18,8 @@ from core.logbus import LogBus
 from core.logevents import END, LogEvent
 
 STATE_CHECK_S = 2.0
+#: How long a follower waits for END once the record says the build is over.
+END_GRACE_S = 5.0
 
 
 def build_ended(sessions: sessionmaker[Session], build_id: str) -> bool:
@@ -50,6 +52,13 @@ def follow(bus: LogBus, sessions: sessionmaker[Session], build_id: str, from_seq
         if event.kind == END:
             return
     if ended and not cancelled():
-        # The build ended without (or before we saw) its END event: drain the rest.
-        for event in bus.read(build_id, next_seq):
+        # The record turns terminal a moment before the worker appends END (seen under
+        # load in tests/load): keep reading for a bounded grace so the tail and END
+        # reach the follower; a build that never gets an END stops after the grace.
+        grace_ends = time.monotonic() + END_GRACE_S
+        for event in bus.follow(build_id, next_seq, block_ms=min(block_ms, 500),
+                                should_stop=lambda: cancelled()
+                                or time.monotonic() >= grace_ends):
             yield event
+            if event.kind == END:
+                return

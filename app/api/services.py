@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import Settings
 
 EXTENSION = "rb.services"
+#: Redis connections the web process may open: one per live log follower, plus requests.
+WEB_REDIS_CONNECTIONS = 4096
 
 
 class Services:
@@ -41,7 +43,11 @@ class Services:
 
         # Blocking reads of the log bus wait up to a few seconds; keep the socket
         # timeout above that so a quiet build is not mistaken for a dead server.
-        return redis_client(self.settings, socket_timeout=30, health_check_interval=15)
+        # Every log follower (websocket or ?follow=1) holds a connection during its
+        # blocking read, so the pool must outgrow redis-py's default cap of 100
+        # (tests/load follows 500 at once); the server's maxclients is the real bound.
+        return redis_client(self.settings, socket_timeout=30, health_check_interval=15,
+                            max_connections=WEB_REDIS_CONNECTIONS)
 
     @cached_property
     def object_store(self) -> Any:
