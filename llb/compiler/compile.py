@@ -60,9 +60,7 @@ def compile_recipe(recipe: Recipe, inputs: CompileInputs) -> CompileResult:
     if ctx.errors:
         raise RecipeError(ctx.errors)
     definition = marshal(state)
-    names = {
-        definition.metadata(d)["description"].get("llb.customname"): d for d in definition.digests
-    }
+    names = {name: digest for digest, name in definition.names().items()}
     steps = tuple(
         StepInfo(i.id, i.phase, i.type, i.name, i.lines, names.get(i.name, ""), i.secrets)
         for i in build_infos

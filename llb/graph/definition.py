@@ -83,6 +83,14 @@ class Definition:
         message.ParseFromString(self.ops[index])
         return message
 
+    def names(self) -> dict[str, str]:
+        """The ``llb.customname`` of every op that has one, by digest (one pass)."""
+        return {
+            digest: md.description["llb.customname"]
+            for digest, md in self._pb.metadata.items()
+            if "llb.customname" in md.description
+        }
+
     def metadata(self, digest: str) -> dict:
         """``{"description", "caps", "ignore_cache"}`` of one op (plain Python values)."""
         md = self._pb.metadata[digest] if digest in self._pb.metadata else pb.OpMetadata()

@@ -22,7 +22,7 @@ for it and only the rest is walked here.
 from __future__ import annotations
 
 import base64
-from functools import cache
+from functools import cache, lru_cache
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -245,6 +245,17 @@ def _encode_map(fd: FieldDescriptor, mapping, out: bytearray, fast: bool) -> Non
         _put_len(item, out)
 
 
+@lru_cache(maxsize=4096)
+def _varint_entry(entry_tag: bytes, key: str, value: int) -> bytes:
+    item = bytearray(_tag(1, _WIRE_LEN))
+    _put_len(key.encode("utf-8"), item)
+    item += _tag(2, _WIRE_VARINT)
+    _put_varint(value, item)
+    out = bytearray(entry_tag)
+    _put_len(item, out)
+    return bytes(out)
+
+
 def _encode_simple_map(number: int, value_fd: FieldDescriptor, mapping, out: bytearray) -> None:
     """String-keyed map entries whose values need no reordering, written inline
     (the Definition's metadata caps and source locations: hundreds per compile)."""
@@ -254,6 +265,11 @@ def _encode_simple_map(number: int, value_fd: FieldDescriptor, mapping, out: byt
         value_tag = _tag(2, _WIRE_VARINT)
     else:
         value_tag = _tag(2, _WIRE_LEN)
+    if kind in _VARINT_TYPES:
+        # caps maps: a small vocabulary of keys and flags repeated on every op
+        for key in sorted(mapping):
+            out += _varint_entry(entry_tag, key, int(mapping[key]))
+        return
     for key in sorted(mapping):
         value = mapping[key]
         item = bytearray(key_tag)
