@@ -90,6 +90,10 @@ class SolveRun:
                 self._gateway()
                 response = control.result()
             except (grpc.RpcError, grpc.FutureCancelledError) as err:
+                # Solve's error can arrive before the status stream reports which vertex
+                # failed: let the stream end (it does once the job is over) so the error
+                # names the step and its recipe line.
+                self._finish(control, status)
                 raise self._translate(err, "Solve") from None
             finally:
                 self._finish(control, status)
