@@ -49,7 +49,7 @@ def bare_root(tmp_path, dzlaunch):
 
 def test_runs_a_step_in_a_bare_root(bare_root, encode_payload, make_step, relayed):
     payload = encode_payload(
-        make_step(shell="/bin/sh {}", directory="/work/dir", script='echo "in $(pwd) as $USER"\n')
+        make_step(shell="/bin/sh {}", directory="/srv/dir", script='echo "in $(pwd) as $USER"\n')
     )
     chroot = shutil.which("chroot")
     need(chroot is not None, "chroot (coreutils) is not installed")
@@ -60,7 +60,7 @@ def test_runs_a_step_in_a_bare_root(bare_root, encode_payload, make_step, relaye
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert relayed(proc.stdout) == b"in /work/dir as root\n"
+    assert relayed(proc.stdout) == b"in /srv/dir as root\n"
     tmp = bare_root / "tmp"
     assert stat.S_IMODE(tmp.stat().st_mode) == 0o1777
     assert list(tmp.iterdir()) == []
