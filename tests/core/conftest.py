@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core.db import Base, make_engine
-from tests.conftest import need, tcp_open
+from tests.conftest import free_tcp_port, need, tcp_open
 
 # PostgreSQL of the project's machines (trust auth); override with RB_TEST_POSTGRES_URL.
 POSTGRES_URL = os.environ.get(
@@ -83,10 +82,6 @@ def redis_client(redis_url: str):
     client.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +89,7 @@ def moto_endpoint() -> Iterator[str]:
     """A moto S3 server (a real HTTP server in its own process) on a free port."""
     binary = Path(sys.executable).with_name("moto_server")
     need(binary.exists() or shutil.which("moto_server") is not None, "moto_server is absent")
-    port = _free_port()
+    port = free_tcp_port()
     proc = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

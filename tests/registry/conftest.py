@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import io
 import shutil
-import socket
 import subprocess
 import tarfile
 import threading
@@ -41,15 +40,11 @@ from registry.manifests import (
 )
 from registry.transport import RetryPolicy
 from registry.wiring import authenticator_for, system_credentials
-from tests.conftest import need
+from tests.conftest import free_tcp_port, need
 
 REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float = 20, what: str = "service") -> None:
@@ -146,7 +141,7 @@ class TokenRegistry:
 
 def start_token_registry(base: Settings, state_dir: Path) -> TokenRegistry:
     need(Path(REGISTRY_BINARY).exists(), "docker-registry is not installed")
-    registry_port, token_port = free_port(), free_port()
+    registry_port, token_port = free_tcp_port(), free_tcp_port()
     settings = base.with_overrides(
         state_dir=state_dir,
         registry=f"127.0.0.1:{registry_port}",

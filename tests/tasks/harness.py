@@ -7,13 +7,10 @@ take each other's tasks.  Never eager mode.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -173,8 +170,9 @@ def ensure_dzlaunch_image(settings: Settings) -> str:
     """The pinned dzlaunch image must exist; seed it from the built binary if needed."""
     from registry.errors import RegistryError
     from registry.naming import parse_ref
-    from registry.seed import seed_rootfs
     from registry.wiring import system_client
+    from stack import images
+    from stack.layout import Layout
 
     ref = parse_ref(settings.dzlaunch_image)
     with system_client(settings) as client:
@@ -184,16 +182,9 @@ def ensure_dzlaunch_image(settings: Settings) -> str:
             pass
         binary = REPO_ROOT / "dzlaunch" / "out" / "dzlaunch"
         need(binary.exists(), f"{settings.dzlaunch_image} is not seeded and {binary} is absent")
-        with tempfile.TemporaryDirectory() as tmp:
-            tar_path = Path(tmp) / "rootfs.tar"
-            with tarfile.open(tar_path, "w") as tar:
-                info = tar.gettarinfo(str(binary), arcname="dzlaunch")
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                info.mtime = 0
-                with binary.open("rb") as data:
-                    tar.addfile(info, io.BytesIO(data.read()))
-            return seed_rootfs(client, ref.repository, ref.tag, tar_path).digest
+        (launcher,) = [i for i in images.base_images(ref.tag) if i.repository == ref.repository]
+        images.seed(Layout(settings), launcher)
+        return client.resolve(ref)
 
 
 @pytest.fixture(scope="module")
