@@ -15,55 +15,52 @@ static size_t cut_point(const char *s, size_t max)
     return max;
 }
 
-/* Emits s[0..n) (no newline inside) as one or more lines of at most the limit. */
-static void emit_split(const char *s, size_t n, buf_t *out)
+/* Appends pieces of s[0..n) of at most the limit, each ending in '\n', while
+ * more than keep bytes remain; returns how many bytes were emitted. */
+static size_t emit_cut(const char *s, size_t n, size_t keep, buf_t *out)
 {
-    while (n > LINE_MAX_BYTES) {
-        size_t cut = cut_point(s, LINE_MAX_BYTES);
-        buf_add(out, s, cut);
+    size_t done = 0;
+    while (n - done > keep) {
+        size_t cut = n - done > LINE_MAX_BYTES ? cut_point(s + done, LINE_MAX_BYTES) : n - done;
+        buf_add(out, s + done, cut);
         buf_addc(out, '\n');
-        s += cut;
-        n -= cut;
+        done += cut;
     }
-    buf_add(out, s, n);
-    buf_addc(out, '\n');
+    return done;
 }
 
-void lines_feed(liner_t *l, const char *data, size_t n, buf_t *out)
+/* 1 when no line in t[0..n) (which ends with '\n') is longer than the limit:
+ * every LINE_MAX_BYTES+1 bytes hold a newline. One backward search per window
+ * instead of one search per (usually short) line. */
+static int lines_fit(const char *t, size_t n)
 {
-    const char *batch = data; /* consecutive complete short lines, copied at once */
-    while (n > 0) {
-        const char *nl = memchr(data, '\n', n);
+    for (const char *p = t, *end = t + n; (size_t)(end - p) > LINE_MAX_BYTES + 1;) {
+        const char *nl = memrchr(p, '\n', LINE_MAX_BYTES + 1);
         if (!nl)
-            break;
-        size_t seg = (size_t)(nl - data); /* without the newline */
-        if (l->part.len != 0 || seg > LINE_MAX_BYTES) {
-            buf_add(out, batch, (size_t)(data - batch));
-            buf_add(&l->part, data, seg);
-            emit_split(l->part.data, l->part.len, out);
-            l->part.len = 0;
-            batch = nl + 1;
-        }
-        data += seg + 1;
-        n -= seg + 1;
+            return 0;
+        p = nl + 1;
     }
-    buf_add(out, batch, (size_t)(data - batch));
-    if (n == 0)
-        return;
-    buf_add(&l->part, data, n);
+    return 1;
+}
+
+size_t lines_frame(const char *t, size_t n, int at_end, buf_t *out, int *verbatim)
+{
+    const char *last = n ? memrchr(t, '\n', n) : NULL;
+    size_t complete = last ? (size_t)(last - t) + 1 : 0;
+    size_t rest = n - complete;
+    *verbatim = lines_fit(t, complete) && (at_end ? rest == 0 : rest <= LINE_MAX_BYTES);
+    if (*verbatim)
+        return complete;
+    for (size_t at = 0; at < complete;) {
+        const char *nl = memchr(t + at, '\n', complete - at);
+        size_t len = (size_t)(nl - (t + at));
+        if (len == 0)
+            buf_addc(out, '\n');
+        else
+            emit_cut(t + at, len, 0, out);
+        at += len + 1;
+    }
     /* Keep at most one full line's worth: a line of exactly the limit may
      * still end with the next byte. */
-    while (l->part.len > LINE_MAX_BYTES) {
-        size_t cut = cut_point(l->part.data, LINE_MAX_BYTES);
-        buf_add(out, l->part.data, cut);
-        buf_addc(out, '\n');
-        buf_consume(&l->part, cut);
-    }
-}
-
-void lines_finish(liner_t *l, buf_t *out)
-{
-    if (l->part.len)
-        emit_split(l->part.data, l->part.len, out);
-    buf_free(&l->part);
+    return complete + emit_cut(t + complete, rest, at_end ? 0 : LINE_MAX_BYTES, out);
 }

@@ -1,7 +1,7 @@
-/* Line framing of one output stream: complete lines pass through in batches;
- * a partial line waits for its end; a line longer than LINE_MAX_BYTES is split
- * into several lines (at a UTF-8 character boundary when possible), never lost.
- * Bytes are passed through untouched otherwise (binary output included). */
+/* Line framing of one output stream: complete lines pass through untouched; a
+ * partial line waits for its end; a line longer than LINE_MAX_BYTES is split
+ * into several lines (at a UTF-8 character boundary when possible), never
+ * lost. Bytes are passed through unchanged otherwise (binary output included). */
 #ifndef DZ_LINES_H
 #define DZ_LINES_H
 
@@ -11,15 +11,13 @@
 
 #define LINE_MAX_BYTES 16384
 
-typedef struct {
-    buf_t part; /* the current unfinished line, at most LINE_MAX_BYTES */
-} liner_t;
-
-/* Appends every line completed by data to out, each ending in '\n'. */
-void lines_feed(liner_t *l, const char *data, size_t n, buf_t *out);
-
-/* End of stream: a partial final line is emitted with a '\n' added, so the
- * next line on the terminal (or the other stream) starts cleanly. */
-void lines_finish(liner_t *l, buf_t *out);
+/* Frames t[0..n), the stream's text since the last settled byte. Returns how
+ * many bytes are settled; t[settled..n) is an unfinished line of at most
+ * LINE_MAX_BYTES for the caller to keep in front of the next text (nothing is
+ * left at_end, where a partial final line gets a '\n' so the next line starts
+ * cleanly). When *verbatim is set, the framed form of the settled bytes is
+ * t[0..settled) itself (no line needed splitting, so nothing was copied);
+ * otherwise it was appended to out. */
+size_t lines_frame(const char *t, size_t n, int at_end, buf_t *out, int *verbatim);
 
 #endif

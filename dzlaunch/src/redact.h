@@ -1,7 +1,7 @@
-/* Streaming redaction: replaces every occurrence of any pattern by "***" in a
- * byte stream that arrives in arbitrary pieces. Bytes that could be the start
- * of a pattern are held back until the next piece (or the end) decides, so a
- * secret split across two writes is still caught. */
+/* Redaction: replaces every occurrence of any pattern by "***". For a stream
+ * that arrives in arbitrary pieces, redact_decide settles what it can and
+ * reports the bytes that could still begin a pattern, which the caller keeps
+ * in front of the next piece, so a secret split across two writes is caught. */
 #ifndef DZ_REDACT_H
 #define DZ_REDACT_H
 
@@ -13,19 +13,23 @@ typedef struct {
     const buf_t *patterns; /* sorted longest first */
     size_t n;
     size_t longest;
-    buf_t pending;         /* held-back bytes that may begin a pattern */
+    size_t window;         /* the shortest pattern's length, at most 255 */
+    unsigned char *skip;   /* per 2-byte block: how far the search window may move */
 } redactor_t;
 
 /* patterns must outlive the redactor; redact_init sorts them in place. */
 void redact_init(redactor_t *r, buf_t *patterns, size_t n);
+void redact_free(redactor_t *r);
 
-/* Appends the redacted, decided part of data to out. */
-void redact_feed(redactor_t *r, const char *data, size_t n, buf_t *out);
+/* Settles s[0..len), of which s[0..from) is already settled and clean.
+ * Returns hold: s[hold..len) may begin a pattern and is left for the next call
+ * (hold is len when at_end). When no match was found the settled text is
+ * s[0..hold) itself and out is untouched (the common case costs no copy);
+ * otherwise *changed is set and the redacted s[0..hold) is appended to out. */
+size_t redact_decide(const redactor_t *r, const char *s, size_t len, size_t from, int at_end,
+                     buf_t *out, int *changed);
 
-/* End of stream: appends what is still held back. */
-void redact_finish(redactor_t *r, buf_t *out);
-
-/* One-shot redaction of a complete string. */
+/* One-shot redaction of a complete string, appended to out. */
 void redact_all(buf_t *patterns, size_t n, const char *s, size_t len, buf_t *out);
 
 #endif

@@ -82,3 +82,22 @@ def test_background_process_holding_the_pipe_does_not_block_exit(run_build, rela
     proc = run_build(script="sleep 5 &\necho done\n", timeout=20)
     assert proc.returncode == 0
     assert relayed(proc.stdout) == b"done\n"
+
+
+def test_lines_are_relayed_while_the_step_runs(dzlaunch, encode_payload, make_step):
+    """Output is streamed, not held back until the end: after a burst of small
+    writes (which the relay batches), the last line of the burst arrives while
+    the script is still sleeping."""
+    script = "for i in $(seq 2000); do echo burst-$i; done\nsleep 30\necho never-waited-for\n"
+    proc = subprocess.Popen(
+        [str(dzlaunch), "--mode", "build", encode_payload(make_step(script=script))],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        for line in proc.stdout:
+            if line == b"burst-2000\n":
+                break
+        assert proc.poll() is None, "the burst's last line came only at the end of the step"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

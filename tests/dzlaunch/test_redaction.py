@@ -129,3 +129,72 @@ def test_missing_referenced_secret_file_fails_the_step(run_build, tmp_path):
     assert proc.returncode == 71
     assert b"cannot read secret team.TOKEN" in proc.stderr
     assert b"ran" not in proc.stdout
+
+
+def reference_redaction(text: bytes, patterns: list[bytes]) -> bytes:
+    """Leftmost, then longest, match replaced by ***, over the text as a whole."""
+    ordered = sorted(set(patterns), key=len, reverse=True)
+    out, i = bytearray(), 0
+    while i < len(text):
+        hit = next((p for p in ordered if text.startswith(p, i)), None)
+        if hit:
+            out += b"***"
+            i += len(hit)
+        else:
+            out.append(text[i])
+            i += 1
+    return bytes(out)
+
+
+PRODUCER = """\
+import os, sys, time
+data = open(sys.argv[1], 'rb').read()
+cuts = [int(c) for c in open(sys.argv[2]).read().split()]
+at = 0
+for n, cut in enumerate(cuts):
+    os.write(1, data[at:cut])
+    at = cut
+    if n % 5 == 0:
+        time.sleep(0.0005)
+os.write(1, data[at:])
+"""
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_streamed_redaction_matches_whole_text_redaction(
+    run_build, secret_file, relayed, tmp_path, seed
+):
+    """Many secrets (sharing prefixes, short and long) in output cut at random
+    points: the relay redacts exactly what redacting the whole text at once does."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = b"abcsetvlu-0123=+/*\n"
+    values = [b"s3", b"sec", b"secret-1", b"secret-12", b"set-secret-" + b"v" * rng.randint(0, 300)]
+    values += [bytes(rng.choices(alphabet[:-1], k=rng.randint(4, 40))) for _ in range(6)]
+    files = {f"team.S{i}": secret_file(v, f"team.S{i}") for i, v in enumerate(values)}
+    forms = [v for v in values] + [base64.b64encode(v) for v in values]
+    forms += [base64.encodebytes(v).rstrip(b"\n") for v in values]  # wrapped at 76
+    pieces, cuts, size = [], set(), 0
+    for _ in range(3000):
+        roll = rng.random()
+        if roll < 0.15:
+            form = rng.choice(forms)
+            pieces.append(form)
+            # Cut inside the secret, often right after its first byte or before its last.
+            cuts.add(size + rng.choice([1, len(form) - 1, rng.randint(1, len(form))]))
+        elif roll < 0.25:
+            form = rng.choice(forms)
+            pieces.append(form[: rng.randint(0, len(form))])  # a near miss
+        else:
+            pieces.append(bytes(rng.choices(alphabet, k=rng.randint(1, 60))))
+        size += len(pieces[-1])
+    text = b"".join(pieces) + b"\n"
+    (tmp_path / "out.bin").write_bytes(text)
+    cuts = sorted(c for c in cuts if 0 < c < len(text))
+    (tmp_path / "cuts.txt").write_text(" ".join(map(str, cuts)))
+    (tmp_path / "producer.py").write_text(PRODUCER)
+    script = f"python3 {tmp_path}/producer.py {tmp_path}/out.bin {tmp_path}/cuts.txt\n"
+    proc = run_build(script=script, secret_files=files)
+    assert proc.returncode == 0, proc.stderr
+    assert relayed(proc.stdout) == reference_redaction(text, forms)
