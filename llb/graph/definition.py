@@ -36,6 +36,17 @@ class Definition:
         object.__setattr__(self, "ops", ops)
         object.__setattr__(self, "digests", tuple(_digest(op) for op in ops))
 
+    @classmethod
+    def adopt(cls, definition: pb.Definition, digests: tuple[str, ...]) -> Definition:
+        """Wrap a message nobody else holds, with its ops' digests already known
+        (the marshaller's): no copy, no second hashing."""
+        self = object.__new__(cls)
+        object.__setattr__(self, "_pb", definition)
+        object.__setattr__(self, "_bytes", None)
+        object.__setattr__(self, "ops", tuple(getattr(definition, "def")))
+        object.__setattr__(self, "digests", digests)
+        return self
+
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Definition is immutable (cannot set {name!r})")
 

@@ -139,9 +139,14 @@ class ExecVertex:
     platform: Platform | None
     meta: OpMeta
 
+    def __post_init__(self) -> None:
+        # Sorted once here: the marshal walk asks for this order several times per op.
+        by_dest = tuple(sorted(self.mounts, key=lambda m: m.dest))
+        object.__setattr__(self, "_sorted_mounts", by_dest)
+
     def sorted_mounts(self) -> tuple[FsMount, ...]:
         """Filesystem mounts sorted by destination, as the Go client marshals them."""
-        return tuple(sorted(self.mounts, key=lambda m: m.dest))
+        return self._sorted_mounts
 
     def inputs(self) -> tuple[Output, ...]:
         """Distinct mount sources in sorted-mount order (the marshal walk order)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from llb.pb import ops_pb2 as pb
 
@@ -27,6 +28,7 @@ from .types import (
     OpMeta,
     Owner,
     Platform,
+    Range,
     SecurityMode,
     SourceMap,
     UserRef,
@@ -65,6 +67,7 @@ def marshal(state: State, platform: Platform = LINUX_AMD64) -> Definition:
     data = wire.encode(terminal)
     dgst = digest_of(data)
     m.ops.append(data)
+    m.op_digests.append(dgst)
     acc = m.metadata.setdefault(dgst, _MetaAcc())
     acc.caps |= {"constraints", "platform"}
     for other in list(m.metadata.values()):
@@ -74,7 +77,23 @@ def marshal(state: State, platform: Platform = LINUX_AMD64) -> Definition:
             acc.caps.add("meta.description")
         if other.export_cache is not None:
             acc.caps.add("meta.exportcache")
-    return Definition(m.definition_pb())
+    return Definition.adopt(m.definition_pb(), tuple(m.op_digests))
+
+
+@lru_cache(maxsize=4096)
+def _location_pb(source_index: int, ranges: tuple[Range, ...]) -> pb.Location:
+    """A location message; the same recipe lines recur in every compile of a recipe,
+    so they are built once (callers copy them into the Definition, never mutate)."""
+    return pb.Location(
+        sourceIndex=source_index,
+        ranges=[
+            pb.Range(
+                start=pb.Position(Line=r.start.line, Character=r.start.character),
+                end=pb.Position(Line=r.end.line, Character=r.end.character),
+            )
+            for r in ranges
+        ],
+    )
 
 
 @dataclass
@@ -116,6 +135,7 @@ class _Marshaller:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.ops: list[bytes] = []
+        self.op_digests: list[str] = []
         self.seen_digests: set[str] = set()
         self.visited: set[int] = set()
         self.memo: dict[int, _Marshalled] = {}
@@ -148,6 +168,7 @@ class _Marshaller:
         if done.digest not in self.seen_digests:
             self.seen_digests.add(done.digest)
             self.ops.append(done.data)
+            self.op_digests.append(done.digest)
 
     def definition_pb(self) -> pb.Definition:
         definition = pb.Definition()
@@ -167,18 +188,7 @@ class _Marshaller:
         for loc in meta.locations:
             if loc.source not in self.source_maps:
                 self.source_maps.append(loc.source)
-            entry.append(
-                pb.Location(
-                    sourceIndex=self.source_maps.index(loc.source),
-                    ranges=[
-                        pb.Range(
-                            start=pb.Position(Line=r.start.line, Character=r.start.character),
-                            end=pb.Position(Line=r.end.line, Character=r.end.character),
-                        )
-                        for r in loc.ranges
-                    ],
-                )
-            )
+            entry.append(_location_pb(self.source_maps.index(loc.source), loc.ranges))
 
     def to_input(self, output: Output) -> pb.Input:
         return pb.Input(digest=self.marshal_vertex(output.vertex).digest, index=output.index)

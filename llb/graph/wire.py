@@ -160,9 +160,17 @@ def _splittable_oneof(descriptor: Descriptor) -> str | None:
 
 def _encode_split(message: Message, which: str, out: bytearray) -> None:
     """Ordinary fields by Python's serializer, then the oneof member (Go's order)."""
+    # Copy the ordinary fields only: the member (an exec op, say) is the big part.
     rest = type(message)()
-    rest.CopyFrom(message)
-    rest.ClearField(which)
+    for fd, value in message.ListFields():
+        if fd.containing_oneof is not None:
+            continue
+        if _is_repeated(fd):
+            getattr(rest, fd.name).extend(value)
+        elif fd.type == FieldDescriptor.TYPE_MESSAGE:
+            getattr(rest, fd.name).CopyFrom(value)
+        else:
+            setattr(rest, fd.name, value)
     out += rest.SerializeToString(deterministic=True)
     member = message.DESCRIPTOR.fields_by_name[which]
     _encode_single(member, getattr(message, which), out, True)
@@ -210,9 +218,34 @@ def _len_payload(fd: FieldDescriptor, value: object, fast: bool) -> bytes | byte
         return value.encode("utf-8")
     if fd.type == FieldDescriptor.TYPE_BYTES:
         return value
+    if fast and fd.message_type.name in _REPEATED_VALUES:
+        return _encode_repeated_value(fd.message_type, value.SerializeToString(deterministic=True))
     sub = bytearray()
     _encode_message(value, sub, fast)
     return sub
+
+
+# Message types whose values recur many times in one Definition (an OpMetadata per
+# op, most with the same caps): each distinct value is walked once. Python's
+# deterministic bytes identify the value (equal content, equal bytes), even though
+# their field order is not Go's.
+_REPEATED_VALUES = frozenset({"OpMetadata"})
+
+
+@lru_cache(maxsize=1024)
+def _encode_repeated_value(descriptor: Descriptor, python_bytes: bytes) -> bytes:
+    message = _message_class(descriptor)()
+    message.ParseFromString(python_bytes)
+    sub = bytearray()
+    _encode_message(message, sub, True)
+    return bytes(sub)
+
+
+@cache
+def _message_class(descriptor: Descriptor) -> type:
+    from google.protobuf import message_factory
+
+    return message_factory.GetMessageClass(descriptor)
 
 
 def _encode_repeated(fd: FieldDescriptor, values: list, out: bytearray, fast: bool) -> None:
