@@ -13,6 +13,8 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from google.protobuf.message import Message
+
 from llb.pb import ops_pb2 as pb
 
 from . import paths, wire
@@ -150,15 +152,18 @@ class _Marshaller:
         Iterative, so long recipes cannot hit Python's recursion limit.
         """
         stack = [(root, iter(root.inputs()))]
+        visited = self.visited
         while stack:
             vertex, pending = stack[-1]
-            child = next((i.vertex for i in pending if id(i.vertex) not in self.visited), None)
-            if child is not None:
-                stack.append((child, iter(child.inputs())))
-                continue
-            stack.pop()
-            if id(vertex) not in self.visited:
-                self.finish(vertex)
+            for inp in pending:  # resumes where this vertex's last descent left off
+                child = inp.vertex
+                if id(child) not in visited:
+                    stack.append((child, iter(child.inputs())))
+                    break
+            else:
+                stack.pop()
+                if id(vertex) not in visited:
+                    self.finish(vertex)
 
     def finish(self, vertex: object) -> None:
         done = self.marshal_vertex(vertex)
@@ -197,14 +202,17 @@ class _Marshaller:
         key = id(vertex)
         done = self.memo.get(key)
         if done is None:
-            op, caps = self.build_op(vertex)
-            data = wire.encode(op)
+            op, member, caps = self.build_op(vertex)
+            data = wire.encode_with_member(op, member)
             done = _Marshalled(digest_of(data), data, frozenset(caps))
             self.memo[key] = done
             self.keep.append(vertex)
         return done
 
-    def build_op(self, vertex: object) -> tuple[pb.Op, set[str]]:
+    # Each op is built as its ordinary fields (inputs, platform, constraints) plus the
+    # oneof member on its own, which is how the Go order writes it: no copying of
+    # the member out of the op again to put it last.
+    def build_op(self, vertex: object) -> tuple[pb.Op, tuple[str, Message], set[str]]:
         if isinstance(vertex, SourceVertex):
             return self.source_op(vertex)
         if isinstance(vertex, ExecVertex):
@@ -220,18 +228,17 @@ class _Marshaller:
         op.constraints.SetInParent()  # always present, even empty (`5a 00`)
         return op
 
-    def source_op(self, v: SourceVertex) -> tuple[pb.Op, set[str]]:
+    def source_op(self, v: SourceVertex) -> tuple[pb.Op, tuple[str, Message], set[str]]:
         op = self.base_op(v.platform, v.meta)
         if not v.platform_specific:
             op.ClearField("platform")
-        op.source.identifier = v.identifier
-        op.source.attrs.update(dict(v.attrs))
-        return op, set(v.caps)
+        source = pb.SourceOp(identifier=v.identifier, attrs=dict(v.attrs))
+        return op, ("source", source), set(v.caps)
 
-    def exec_op(self, v: ExecVertex) -> tuple[pb.Op, set[str]]:
+    def exec_op(self, v: ExecVertex) -> tuple[pb.Op, tuple[str, Message], set[str]]:
         caps = {"exec.meta.base"}
         op = self.base_op(v.platform, v.meta)
-        ex = op.exec
+        ex = pb.ExecOp()
         ex.meta.args.extend(v.args)
         ex.meta.env.extend(f"{k}={val}" for k, val in v.env)
         ex.meta.cwd = v.cwd
@@ -275,7 +282,7 @@ class _Marshaller:
             ex.mounts.add(input=-1, dest=s.dest, mountType=pb.SSH).SSHOpt.CopyFrom(
                 pb.SSHOpt(ID=s.id, uid=s.uid, gid=s.gid, mode=s.mode, optional=s.optional)
             )
-        return op, caps
+        return op, ("exec", ex), caps
 
     @staticmethod
     def input_index(op: pb.Op, inp: pb.Input) -> int:
@@ -285,10 +292,10 @@ class _Marshaller:
         op.inputs.append(inp)
         return len(op.inputs) - 1
 
-    def file_op(self, v: FileVertex) -> tuple[pb.Op, set[str]]:
+    def file_op(self, v: FileVertex) -> tuple[pb.Op, tuple[str, Message], set[str]]:
         op = self.base_op(None, v.meta)
         op.ClearField("platform")  # file ops are not platform specific
-        op.file.SetInParent()
+        file = pb.FileOp()
         base = -1 if v.base.output is None else self.input_index(op, self.to_input(v.base.output))
         seconds: list[int] = []
         for action in v.actions:
@@ -299,13 +306,13 @@ class _Marshaller:
         n_inputs = len(op.inputs)
         last = len(v.actions) - 1
         for i, action in enumerate(v.actions):
-            pa = op.file.actions.add(
+            pa = file.actions.add(
                 input=base if i == 0 else n_inputs + i - 1,
                 secondaryInput=seconds[i],
                 output=0 if i == last else -1,
             )
             _fill_action(pa, action, v.base.cwd, base)
-        return op, {"file.base"}
+        return op, ("file", file), {"file.base"}
 
 
 def _mount_caps(m: object) -> set[str]:
