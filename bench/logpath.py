@@ -8,7 +8,7 @@ same run: ``docker build --progress=plain`` printing the same lines on the same 
 (the lines/s its CLI receives).  Targets (issue 9): ≥ 50 000 lines/s, p99 < 50 ms,
 0 lost.
 
-    python -m bench.logpath [--lines 50000]
+    python -m bench.logpath [--lines 50000] [--builds 3]
 """
 
 from __future__ import annotations
@@ -65,18 +65,37 @@ def follow(url: str, headers: dict, build_id: str, token: str) -> tuple[set, lis
     return seen, latencies, (last - first) if first else 0.0
 
 
-def follow_elsewhere(url: str, headers: dict, build_id: str, token: str
-                     ) -> tuple[set, list, float]:
+class Client:
     """:func:`follow` in a process of its own: a real client does not share the web
-    server's interpreter (in one process the two contend for one GIL)."""
-    ctx = mp.get_context("fork")
-    results = ctx.Queue()
-    proc = ctx.Process(target=lambda: results.put(follow(url, headers, build_id, token)))
-    proc.start()
-    try:
-        return results.get(timeout=600)
-    finally:
-        proc.join(30)
+    server's interpreter (in one process the two contend for one GIL).
+
+    The process is spawned, not forked (a fork of this threaded process can inherit a
+    lock some thread held, and hang), and started before any build is submitted, so
+    it is ready to connect the moment it is given a build id.
+    """
+
+    def __enter__(self) -> Client:
+        ctx = mp.get_context("spawn")
+        self.jobs, self.results = ctx.Queue(), ctx.Queue()
+        self.proc = ctx.Process(target=_serve, args=(self.jobs, self.results), daemon=True)
+        self.proc.start()
+        return self
+
+    def follow(self, url: str, headers: dict, build_id: str, token: str
+               ) -> tuple[set, list, float]:
+        self.jobs.put((url, headers, build_id, token))
+        return self.results.get(timeout=600)
+
+    def __exit__(self, *exc: object) -> None:
+        self.jobs.put(None)
+        self.proc.join(30)
+        if self.proc.is_alive():
+            self.proc.kill()
+
+
+def _serve(jobs: mp.Queue, results: mp.Queue) -> None:
+    while (job := jobs.get()) is not None:
+        results.put(follow(*job))
 
 
 def docker_lines_per_s(settings: Settings, lines: int) -> tuple[float, int]:
@@ -100,36 +119,49 @@ def docker_lines_per_s(settings: Settings, lines: int) -> tuple[float, int]:
     return (count / (last - first) if first and last > first else 0.0), count
 
 
-def run(lines: int = 50_000) -> list[Row]:
+def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
+    """``builds`` builds in a row, latencies pooled: one build gives about 150 chunks,
+    too few for a p99 that is more than the single worst one."""
     settings = Settings.from_env()
-    token = uuid.uuid4().hex[:8]
-    with System(settings) as system:
+    rates, latencies, lost = [], [], 0
+    with Client() as client, System(settings) as system:
         _slug, headers = system.team()
-        build_id = system.submit(headers, busybox_recipe(settings, [printer(lines, token)]))
-        seen, latencies, seconds = follow_elsewhere(system.url.replace("http", "ws"), headers,
-                                                    build_id, token)
-        system.wait(headers, build_id)
+        for _ in range(builds):
+            token = uuid.uuid4().hex[:8]
+            build_id = system.submit(headers, busybox_recipe(settings, [printer(lines, token)]))
+            seen, build_latencies, seconds = client.follow(
+                system.url.replace("http", "ws"), headers, build_id, token)
+            system.wait(headers, build_id)
+            rates.append(len(seen) / seconds if seconds else 0.0)
+            latencies += build_latencies
+            lost += lines - len(seen)
     baseline, docker_count = docker_lines_per_s(settings, lines)
-    rate = len(seen) / seconds if seconds else 0.0
+    rate = statistics.median(rates)
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
-    lost = lines - len(seen)
+    pooled = f"{len(latencies)} chunks from {builds} builds"
     return [
-        Row("logpath", f"{lines} lines to a websocket client", rate, "lines/s", baseline,
-            "docker build --progress=plain", ">= 50000 lines/s", rate >= 50_000),
-        Row("logpath", "latency stored→client p50", statistics.median(latencies or [0]), "ms"),
-        Row("logpath", "latency stored→client p99", p99, "ms", None, "", "< 50 ms", p99 < 50),
+        Row("logpath", f"{lines} lines to a websocket client (median of {builds})", rate,
+            "lines/s", baseline, "docker build --progress=plain", ">= 50000 lines/s",
+            rate >= 50_000),
+        Row("logpath", "latency stored→client p50", statistics.median(latencies or [0]), "ms",
+            notes=pooled),
+        Row("logpath", "latency stored→client p99", p99, "ms", None, "", "< 50 ms", p99 < 50,
+            notes=pooled),
         # BuildKit clips a step's log at its per-vertex limit; the Docker CLI's count
         # of the same lines shows how much of the loss happens before our pipeline.
-        Row("logpath", "lost lines", lost, "lines", lines - docker_count, "lost by docker CLI",
-            "0", lost == 0, notes=f"docker CLI received {docker_count} of {lines}"),
+        Row("logpath", f"lost lines in {builds} builds", lost, "lines",
+            lines - docker_count, "lost by docker CLI (1 build)", "0", lost == 0,
+            notes=f"docker CLI received {docker_count} of {lines}"),
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=50_000)
-    show(run(parser.parse_args().lines), "log path")
+    parser.add_argument("--builds", type=int, default=3)
+    args = parser.parse_args()
+    show(run(args.lines, args.builds), "log path")
 
 
 if __name__ == "__main__":

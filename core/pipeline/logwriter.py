@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterable
 
 from buildkit.progress import (
@@ -31,7 +32,7 @@ from core.pipeline.secrets import redact
 log = logging.getLogger(__name__)
 _VERTEX_EVENTS = (VertexStarted, VertexCached, VertexCompleted, VertexFailed)
 _BATCH = 500
-_FLUSH_S = 0.02
+_FLUSH_S = 0.005
 
 
 class LogWriter:
@@ -95,9 +96,15 @@ class LogWriter:
                 done = True
             else:
                 batch.append(item)
+                # A few entries wait for company until _FLUSH_S after the first (a
+                # deadline, however they trickle in); a burst goes as soon as the
+                # queue is empty.
+                deadline = time.monotonic() + _FLUSH_S
                 try:
                     while len(batch) < _BATCH:
-                        item = self._queue.get(timeout=_FLUSH_S if len(batch) < 8 else 0)
+                        wait = deadline - time.monotonic() if len(batch) < 8 else 0
+                        item = self._queue.get(timeout=wait) if wait > 0 else \
+                            self._queue.get_nowait()
                         if item is None:
                             done = True
                             break
