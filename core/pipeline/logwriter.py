@@ -96,14 +96,16 @@ class LogWriter:
                 done = True
             else:
                 batch.append(item)
-                # A few entries wait for company until _FLUSH_S after the first (a
-                # deadline, however they trickle in); a burst goes as soon as the
-                # queue is empty.
+                # No entry waits more than _FLUSH_S for its batch, however the entries
+                # trickle in and however long a burst lasts; a few entries wait for
+                # company until then, a burst goes as soon as the queue is empty.
                 deadline = time.monotonic() + _FLUSH_S
                 try:
                     while len(batch) < _BATCH:
-                        wait = deadline - time.monotonic() if len(batch) < 8 else 0
-                        item = self._queue.get(timeout=wait) if wait > 0 else \
+                        wait = deadline - time.monotonic()
+                        if wait <= 0:
+                            break
+                        item = self._queue.get(timeout=wait) if len(batch) < 8 else \
                             self._queue.get_nowait()
                         if item is None:
                             done = True
