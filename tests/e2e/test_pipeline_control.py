@@ -35,7 +35,7 @@ def test_cancel_stops_the_running_step_and_ends_cancelled(pipeline):
     text = pipeline.log_text(build_id)
     assert f"finished-42-{token}" not in text
     assert text.rstrip().endswith("Build cancelled.")
-    assert pipeline.services.bus.stats(build_id).archived
+    assert pipeline.archived(build_id)
 
 
 def test_cancel_of_a_queued_build_ends_it_before_any_worker_runs_it(pipeline):

@@ -60,7 +60,7 @@ def test_sigkill_of_the_whole_worker_is_reaped_with_a_reason(pipeline):
     assert "stopped sending heartbeats" in build.error_message
     events = list(pipeline.services.bus.read(build_id))
     assert events[-1].kind == "end" and events[-1].text == "failed"
-    assert pipeline.services.bus.stats(build_id).archived
+    assert pipeline.archived(build_id)
     # The team's slot was freed: its next build runs.
     team_next = pipeline.submit(team, busybox_recipe(pipeline.settings, f"echo {token}"))
     assert pipeline.wait(team_next).state is BuildState.SUCCEEDED

@@ -151,6 +151,17 @@ class Pipeline:
         pytest.fail(f"{build_id} still {self.build(build_id).state} after {timeout}s; "
                     f"logs in {self.root}")
 
+    def archived(self, build_id: str, timeout: float = 30) -> bool:
+        """Whether the log gets archived within ``timeout``: the worker archives right
+        after the END event, a moment after the record turned terminal."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = self.services.bus.stats(build_id)
+            if stats is not None and stats.archived:
+                return True
+            time.sleep(0.05)
+        return False
+
     def log_text(self, build_id: str) -> str:
         from core.logevents import raw_text
 
