@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -69,13 +70,13 @@ class ServerThread(threading.Thread):
         self.server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def stack(settings, redis_url, docker_socket, tmp_path_factory) -> Iterator[Stack]:
+@contextmanager
+def running_stack(settings, root, *, compile_processes: int = 1,
+                  buildqd_processes: int = 2) -> Iterator[Stack]:
     """Compile + buildqd workers, and the app on ``http://127.0.0.1:<port>``."""
     from core.pipeline.services import Services
 
     ensure_dzlaunch_image(settings)
-    root = tmp_path_factory.mktemp("stack")
     with isolated_settings(settings, root) as configured:
         pipe = Pipeline(configured, Services.from_settings(configured), root)
         app = make_app(configured)
@@ -85,13 +86,20 @@ def stack(settings, redis_url, docker_socket, tmp_path_factory) -> Iterator[Stac
         server = ServerThread(app, port)
         server.start()
         try:
-            pipe.start_worker("compile", concurrency=1)
-            pipe.start_worker("buildqd", concurrency=2)
+            pipe.start_worker("compile", concurrency=compile_processes)
+            pipe.start_worker("buildqd", concurrency=buildqd_processes)
             yield Stack(pipe, app, f"http://127.0.0.1:{port}")
         finally:
             pipe.stop()
             server.stop()
             dispose(app)
+
+
+@pytest.fixture(scope="module")
+def stack(settings, redis_url, docker_socket, tmp_path_factory) -> Iterator[Stack]:
+    """:func:`running_stack` with one compile and two buildqd processes."""
+    with running_stack(settings, tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 __all__ = ["stack", "Stack"]
