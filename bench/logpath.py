@@ -16,19 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import re
 import statistics
 import subprocess
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import websocket
 
 from bench.report import Row, show
-from bench.system import DOCKER, System, busybox_recipe
+from bench.system import DockerCli, System, busybox_recipe
 from core.config import Settings
 
 
@@ -98,24 +95,25 @@ def _serve(jobs: mp.Queue, results: mp.Queue) -> None:
         results.put(follow(*job))
 
 
-def docker_lines_per_s(settings: Settings, lines: int) -> tuple[float, int]:
+def docker_lines_per_s(docker: DockerCli, lines: int) -> tuple[float, int]:
+    """Lines/s (first to last) and lines the Docker CLI prints for the same step."""
     token = uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory() as context:
-        Path(context, "Dockerfile").write_text(
-            f"FROM {settings.registry}/library/busybox:latest\nRUN {printer(lines, token)}\n")
-        env = {**os.environ, "DOCKER_BUILDKIT": "1"}
-        proc = subprocess.Popen([DOCKER, "-H", settings.docker_host, "build", "--progress=plain",
-                                 "--network", "host", context], env=env,
-                                stderr=subprocess.STDOUT, stdout=subprocess.PIPE)
-        first = last = None
-        count = 0
-        numbered = re.compile(rb"L\d+-" + token.encode())  # not the RUN line's echo
-        for line in proc.stdout:
-            if numbered.search(line):
-                last = time.perf_counter()
-                first = first or last
-                count += 1
-        proc.wait()
+    context = docker.context([printer(lines, token)], token)
+    proc = subprocess.Popen([*docker.docker, "build", "--progress=plain", "--network", "host",
+                             str(context)], env=docker.env,
+                            stderr=subprocess.STDOUT, stdout=subprocess.PIPE)
+    first = last = None
+    count = 0
+    numbered = re.compile(rb"L\d+-" + token.encode())  # not the RUN line's echo
+    tail: list[bytes] = []
+    for line in proc.stdout:
+        tail = [*tail[-9:], line]
+        if numbered.search(line):
+            last = time.perf_counter()
+            first = first or last
+            count += 1
+    if proc.wait() != 0:  # a baseline that did not run is no baseline
+        raise RuntimeError("docker build failed:\n" + b"".join(tail).decode(errors="replace"))
     return (count / (last - first) if first and last > first else 0.0), count
 
 
@@ -125,7 +123,7 @@ def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
     settings = Settings.from_env()
     rates, latencies, lost = [], [], 0
     with Client() as client, System(settings) as system:
-        _slug, headers = system.team()
+        slug, headers = system.team()
         for _ in range(builds):
             token = uuid.uuid4().hex[:8]
             build_id = system.submit(headers, busybox_recipe(settings, [printer(lines, token)]))
@@ -135,7 +133,11 @@ def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
             rates.append(len(seen) / seconds if seconds else 0.0)
             latencies += build_latencies
             lost += lines - len(seen)
-    baseline, docker_count = docker_lines_per_s(settings, lines)
+        docker = DockerCli(settings, slug)
+        try:
+            baseline, docker_count = docker_lines_per_s(docker, lines)
+        finally:
+            docker.close()
     rate = statistics.median(rates)
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0

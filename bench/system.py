@@ -164,17 +164,23 @@ class DockerCli:
         subprocess.run([*self.docker, "login", "-u", user, "--password-stdin", settings.registry],
                        input=secret, text=True, check=True, capture_output=True)
 
-    def build_push(self, scripts: list[str], tag: str) -> float:
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+
+    def context(self, scripts: list[str], tag: str) -> Path:
+        """A build context whose Dockerfile runs ``scripts`` on the bench's busybox."""
         context = self.config / f"ctx-{tag}"
         context.mkdir(exist_ok=True)
         (context / "Dockerfile").write_text(
             f"FROM {self.settings.registry}/library/busybox:latest\n"
             + "".join(f"RUN {s}\n" for s in scripts))
+        return context
+
+    def build_push(self, scripts: list[str], tag: str) -> float:
+        context = self.context(scripts, tag)
         ref = f"{self.settings.registry}/{self.slug}/cli:{tag}"
-        env = {**os.environ, "DOCKER_BUILDKIT": "1"}
         started = time.perf_counter()
         subprocess.run([*self.docker, "build", "-q", "--network", "host", "-t", ref,
-                        str(context)], env=env, check=True, capture_output=True)
+                        str(context)], env=self.env, check=True, capture_output=True)
         subprocess.run([*self.docker, "push", ref], check=True, capture_output=True)
         return time.perf_counter() - started
 
