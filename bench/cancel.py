@@ -23,6 +23,7 @@ import psutil
 import buildkit
 import llb
 from bench.report import Row, show
+from bench.system import DockerCli
 from buildkit.progress import VertexStarted
 from core.config import Settings
 from registry.naming import parse_ref
@@ -81,8 +82,8 @@ def cancel_once(client, settings: Settings, base: str, launcher: str) -> float:
     return time.perf_counter() - t0
 
 
-def docker_kill_once(settings: Settings, image: str) -> float:
-    docker = ["/usr/bin/docker", "-H", settings.docker_host]
+def docker_kill_once(cli: DockerCli, image: str) -> float:
+    docker = cli.docker
     seconds = str(1000 + secrets.randbelow(100_000))
     cid = subprocess.run([*docker, "run", "-d", "--network", "none", image, "sleep", seconds],
                          capture_output=True, text=True, check=True).stdout.strip()
@@ -98,11 +99,14 @@ def run(runs: int = 3) -> list[Row]:
     busybox = f"{settings.registry}/library/busybox:latest"
     base, launcher = _pin(settings, busybox), _pin(settings, settings.dzlaunch_image)
     ours, baseline = [], []
-    with buildkit.connect(settings.buildkit_addr) as client:
-        image = base  # the pinned image is in dockerd after the first solve pulls it
-        for _ in range(runs):
-            ours.append(cancel_once(client, settings, base, launcher))
-            baseline.append(docker_kill_once(settings, image))
+    cli = DockerCli.worker(settings, TEAM)
+    try:
+        with buildkit.connect(settings.buildkit_addr) as client:
+            for _ in range(runs):
+                ours.append(cancel_once(client, settings, base, launcher))
+                baseline.append(docker_kill_once(cli, base))
+    finally:
+        cli.close()
     median, base_median = statistics.median(ours), statistics.median(baseline)
     return [Row("cancel", "running step stopped", median, "s", baseline=base_median,
                 baseline_name="docker rm -f", target="<= 2 s", met=max(ours) <= 2.0,

@@ -133,7 +133,7 @@ def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
             rates.append(len(seen) / seconds if seconds else 0.0)
             latencies += build_latencies
             lost += lines - len(seen)
-        docker = DockerCli(settings, slug)
+        docker = DockerCli.robot(settings, slug)
         try:
             baseline, docker_count = docker_lines_per_s(docker, lines)
         finally:

@@ -28,7 +28,7 @@ def run(runs: int = 3) -> list[Row]:
     cli: dict[str, list[float]] = {"cold": [], "warm": []}
     with System(settings) as system:
         slug, headers = system.team()
-        docker = DockerCli(system.settings, slug)
+        docker = DockerCli.robot(system.settings, slug)
         try:
             system.build(headers, busybox_recipe(settings, ["true"]))  # pulls the bases once
             docker.build_push(["true"], "prime")

@@ -25,7 +25,7 @@ def run(runs: int = 5) -> list[Row]:
     scripts = [f"echo step-{i}-{token} >> /steps" for i in range(20)]
     with System(settings) as system:
         slug, headers = system.team()
-        docker = DockerCli(system.settings, slug)
+        docker = DockerCli.robot(system.settings, slug)
         try:
             recipe = busybox_recipe(settings, scripts)
             system.build(headers, recipe)  # the first, cold build

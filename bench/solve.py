@@ -12,22 +12,22 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
+from pathlib import Path
 
 import buildkit
 from bench.report import Row
+from bench.system import DockerCli
 from buildkit.engine import EngineClient
 from core.config import Settings
 from llb.pb import ops_pb2
+from registry.wiring import team_worker_credentials
 
 STEPS = ("echo bench > /a", "cat /a /a > /b")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DOCKER_CLI = "/usr/bin/docker"  # Debian's docker.io client (the other one is unrelated)
+TEAM = "rbbench"
 
 
 def definition(base: str, host_network: bool) -> ops_pb2.Definition:
@@ -65,13 +65,12 @@ def time_client(client, d, options) -> float:
     return time.perf_counter() - start
 
 
-def time_cli(settings: Settings, context: str, tag: str, host_network: bool) -> float:
-    env = dict(os.environ, DOCKER_BUILDKIT="1", DOCKER_HOST=settings.docker_host)
-    cmd = [DOCKER_CLI, "build", "-q", "-t", tag, context]
+def time_cli(docker: DockerCli, context: Path, tag: str, host_network: bool) -> float:
+    cmd = [*docker.docker, "build", "-q", "-t", tag, str(context)]
     if host_network:
-        cmd[2:2] = ["--network", "host"]
+        cmd[-1:-1] = ["--network", "host"]
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    subprocess.run(cmd, env=docker.env, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -84,12 +83,15 @@ def measure(runs: int) -> dict[tuple[str, str], list[float]]:
     base = f"{settings.registry}/library/busybox:latest"
     host = settings.network_mode == "host"
     engine = EngineClient(str(settings.docker_socket))
-    context = tempfile.mkdtemp(prefix="rb-bench-")
-    with open(os.path.join(context, "Dockerfile"), "w") as f:
-        f.write(f"FROM {base}\n" + "".join(f"RUN {s}\n" for s in STEPS))
+    # Both sides pull the base with the credential a build worker holds for a team.
+    docker = DockerCli.worker(settings, TEAM)
+    context = docker.context(list(STEPS), "solve")
+    creds = buildkit.RegistryCredentials(*team_worker_credentials(settings).for_team(TEAM))
     d = definition(base, host)
-    options = buildkit.SolveOptions(image_name="rb-bench/ours:latest", push=False,
-                                    entitlements=("network.host",) if host else ())
+    options = buildkit.SolveOptions(
+        image_name="rb-bench/ours:latest", push=False,
+        credentials=lambda registry: creds if registry == settings.registry else None,
+        entitlements=("network.host",) if host else ())
     times: dict[tuple[str, str], list[float]] = {}
     try:
         with buildkit.connect(settings.buildkit_addr) as client:
@@ -101,10 +103,10 @@ def measure(runs: int) -> dict[tuple[str, str], list[float]]:
                         if who == "ours":
                             took = time_client(client, d, options)
                         else:
-                            took = time_cli(settings, context, "rb-bench/cli:latest", host)
+                            took = time_cli(docker, context, "rb-bench/cli:latest", host)
                         times.setdefault((who, mode), []).append(took)
     finally:
-        shutil.rmtree(context, ignore_errors=True)
+        docker.close()
     return times
 
 

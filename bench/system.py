@@ -151,20 +151,32 @@ def busybox_recipe(settings: Settings, scripts: list[str]) -> str:
 
 
 class DockerCli:
-    """``docker build`` + ``docker push`` of a Dockerfile on the same daemon, logged in
-    to the registry as the bench team's robot."""
+    """The Docker CLI on the same daemon, logged in to the registry (it requires tokens
+    for every pull), with ``build_push`` of a Dockerfile into ``namespace``."""
 
-    def __init__(self, settings: Settings, team_slug: str) -> None:
-        from registry.wiring import robot_credentials
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
 
-        self.settings, self.slug = settings, team_slug
+    def __init__(self, settings: Settings, user: str, secret: str, namespace: str) -> None:
+        self.settings, self.slug = settings, namespace
         self.config = Path(tempfile.mkdtemp(prefix="rb-bench-docker-"))
-        user, secret = robot_credentials(settings).create(team_slug)
         self.docker = [DOCKER, "--config", str(self.config), "-H", settings.docker_host]
         subprocess.run([*self.docker, "login", "-u", user, "--password-stdin", settings.registry],
                        input=secret, text=True, check=True, capture_output=True)
 
-    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    @classmethod
+    def robot(cls, settings: Settings, team_slug: str) -> DockerCli:
+        """Logged in as the team's robot, as a team's own CI would be."""
+        from registry.wiring import robot_credentials
+
+        user, secret = robot_credentials(settings).create(team_slug)
+        return cls(settings, user, secret, team_slug)
+
+    @classmethod
+    def worker(cls, settings: Settings, team_slug: str) -> DockerCli:
+        """Logged in with the credential a build worker derives for the team."""
+        from registry.wiring import team_worker_credentials
+
+        return cls(settings, *team_worker_credentials(settings).for_team(team_slug), team_slug)
 
     def context(self, scripts: list[str], tag: str) -> Path:
         """A build context whose Dockerfile runs ``scripts`` on the bench's busybox."""
