@@ -5,7 +5,7 @@ the baseline in the same run.  A module that cannot run (a service is down, the
 module is not written yet) adds a row saying why instead of stopping the others;
 the exit status is 1 when any module failed, so CI notices.
 
-    python -m bench [--only overhead,rebuild] [--quick]
+    python -m bench [--only overhead,rebuild] [--quick] [--results DIR]
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import importlib
 import sys
 import time
 import traceback
+from pathlib import Path
 
-from bench.report import Row, machine, show, write
+from bench.report import RESULTS, Row, machine, show, write
 
 #: Run order: cheap, service-free figures first; the whole-system ones last.
 MODULES = ("compile", "dzlaunch", "solve", "cancel", "logbus", "queue", "logpath", "overhead",
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated module names")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help=f"where the JSON goes (default {RESULTS.name}/ beside this file)")
     args = parser.parse_args(argv)
     names = [n for n in args.only.split(",") if n] or list(MODULES)
     rows: list[Row] = []
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += module_rows
         ok &= module_ok
     show(rows, "recipe-builder benchmarks")
-    print(f"results written to {write(rows)}")
+    print(f"results written to {write(rows, directory=args.results)}")
     return 0 if ok else 1
 
 

@@ -62,10 +62,10 @@ def show(rows: list[Row], title: str = "benchmarks") -> None:
     Console(width=180).print(table(rows, title))
 
 
-def write(rows: list[Row], name: str = "all") -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def write(rows: list[Row], name: str = "all", directory: Path = RESULTS) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = RESULTS / f"{name}-{stamp}.json"
+    path = directory / f"{name}-{stamp}.json"
     payload = {"machine": machine(), "time": stamp,
                "rows": [{**asdict(r), "ratio": r.ratio} for r in rows]}
     path.write_text(json.dumps(payload, indent=2) + "\n")
