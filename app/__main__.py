@@ -5,13 +5,18 @@ from __future__ import annotations
 from werkzeug.serving import run_simple
 
 from app import create_app
+from core import gcsettle
 from core.config import Settings
 
 
 def main() -> None:
     settings = Settings.from_env()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    run_simple(settings.web_host, settings.web_port, create_app(settings), threaded=True)
+    app = create_app(settings)
+    # Start-up is over: freeze what it made, so full garbage collections walk only
+    # what requests make and do not stall live log relays (core/gcsettle.py).
+    gcsettle.settle()
+    run_simple(settings.web_host, settings.web_port, app, threaded=True)
 
 
 if __name__ == "__main__":

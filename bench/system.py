@@ -24,6 +24,7 @@ import requests
 from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
+from core import gcsettle
 from core.builds import BUILD_TASK, COMPILE_TASK
 from core.config import REPO_ROOT, Settings
 from core.db import Build
@@ -63,6 +64,7 @@ class System:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per poll otherwise
         port = _free_port()
         self.server = make_server("127.0.0.1", port, self.app, threaded=True)
+        gcsettle.settle()  # as python -m app does once the app is made
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{port}"
         self.start_worker("compile", 2)
