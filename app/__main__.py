@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from werkzeug.serving import run_simple
-
 from app import create_app
+from app.serving import make_server
 from core import gcsettle
 from core.config import Settings
 
@@ -16,7 +15,9 @@ def main() -> None:
     # Start-up is over: freeze what it made, so full garbage collections walk only
     # what requests make and do not stall live log relays (core/gcsettle.py).
     gcsettle.settle()
-    run_simple(settings.web_host, settings.web_port, app, threaded=True)
+    server = make_server(settings.web_host, settings.web_port, app)
+    print(f" * Serving on http://{settings.web_host}:{server.port}", flush=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

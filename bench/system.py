@@ -22,7 +22,6 @@ from pathlib import Path
 
 import requests
 from cryptography.fernet import Fernet
-from werkzeug.serving import make_server
 
 from core import gcsettle
 from core.builds import BUILD_TASK, COMPILE_TASK
@@ -49,6 +48,7 @@ class System:
 
     def __enter__(self) -> System:
         from app import create_app
+        from app.serving import make_server
         from core.db.migrate import upgrade
         from tasks.celery_app import make_celery
 
@@ -63,7 +63,7 @@ class System:
         upgrade(services.engine)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per poll otherwise
         port = _free_port()
-        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", port, self.app)
         gcsettle.settle()  # as python -m app does once the app is made
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{port}"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
+from app.serving import make_server
 from tests.app.apikit import TeamFixture, dispose, isolated_settings, make_app, make_team
 from tests.conftest import free_tcp_port
 from tests.tasks.harness import Pipeline, busybox_recipe, ensure_dzlaunch_image
@@ -61,7 +61,7 @@ class Stack:
 class ServerThread(threading.Thread):
     def __init__(self, app, port: int) -> None:
         super().__init__(daemon=True)
-        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.server = make_server("127.0.0.1", port, app)
 
     def run(self) -> None:
         self.server.serve_forever()
