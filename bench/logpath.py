@@ -6,7 +6,8 @@ Latency is from the moment the log writer stored an event (its ``time``, stamped
 BuildKit's output reached the worker) to its arrival at the client.  Baseline, in the
 same run: ``docker build --progress=plain`` printing the same lines on the same daemon
 (the lines/s its CLI receives).  Targets (issue 9): ≥ 50 000 lines/s, p99 < 50 ms,
-0 lost.
+0 lost; the step floods (throughput, loss) and then prints at the target rate (latency):
+see :func:`run`.
 
     python -m bench.logpath [--lines 50000] [--builds 3]
 """
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import re
 import statistics
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass, field
 
 import websocket
 
@@ -28,9 +31,17 @@ from bench.report import Row, show
 from bench.system import DockerCli, System, busybox_recipe
 from core.config import Settings
 
+#: Bursts of 600 lines with an 8 ms sleep between them: 60 000 lines/s if printing took
+#: no time, a little over 50 000 as it does (the rate reached is measured and shown).
+PACED = {"burst": 600, "pause_us": 8000}
 
-def printer(lines: int, token: str) -> str:
-    return (f"i=1; while [ $i -le {lines} ]; do echo \"L$i-{token}\"; i=$((i+1)); done")
+
+def printer(lines: int, token: str, burst: int = 0, pause_us: int = 0) -> str:
+    """A shell loop printing ``L<n>-<token>`` for n = 1..lines; with ``burst``, it
+    sleeps ``pause_us`` after every ``burst`` lines."""
+    pause = f"[ $((i % {burst})) -eq 0 ] && usleep {pause_us}; " if burst else ""
+    return (f"i=1; while [ $i -le {lines} ]; do echo \"L$i-{token}\"; {pause}"
+            "i=$((i+1)); done")
 
 
 def follow(url: str, headers: dict, build_id: str, token: str) -> tuple[set, list, float]:
@@ -117,43 +128,80 @@ def docker_lines_per_s(docker: DockerCli, lines: int) -> tuple[float, int]:
     return (count / (last - first) if first and last > first else 0.0), count
 
 
+@dataclass
+class Pooled:
+    """Several builds of one printer, followed by the client; latencies pooled."""
+
+    builds: int = 0
+    rates: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    lost: int = 0
+
+    def add(self, lines: int, seen: set, latencies: list[float], seconds: float) -> None:
+        self.builds += 1
+        self.rates.append(len(seen) / seconds if seconds else 0.0)
+        self.latencies += latencies
+        self.lost += lines - len(seen)
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(self.rates)
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.latencies) or [0.0]
+        return ordered[max(0, math.ceil(len(ordered) * q) - 1)]
+
+    @property
+    def sample(self) -> str:
+        return f"{len(self.latencies)} chunks from {self.builds} builds"
+
+
 def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
-    """``builds`` builds in a row, latencies pooled: one build gives about 150 chunks,
-    too few for a p99 that is more than the single worst one."""
+    """Two producers, ``builds`` builds each, latencies pooled (one build gives 50-150
+    chunks, too few for a p99 that is more than the single worst one):
+
+    * *flood*: the step prints as fast as the shell can, 300 000+ lines/s: throughput,
+      loss, and latency on a machine whose cores are all busy (on 2 cores the step's
+      shell loop takes one by itself);
+    * *paced*: the step prints bursts at a little over the target rate of 50 000
+      lines/s: latency when the machine keeps up, as it should in service.
+    """
     settings = Settings.from_env()
-    rates, latencies, lost = [], [], 0
+    flood, paced = Pooled(), Pooled()
     with Client() as client, System(settings) as system:
         slug, headers = system.team()
-        for _ in range(builds):
-            token = uuid.uuid4().hex[:8]
-            build_id = system.submit(headers, busybox_recipe(settings, [printer(lines, token)]))
-            seen, build_latencies, seconds = client.follow(
-                system.url.replace("http", "ws"), headers, build_id, token)
-            system.wait(headers, build_id)
-            rates.append(len(seen) / seconds if seconds else 0.0)
-            latencies += build_latencies
-            lost += lines - len(seen)
+        ws_url = system.url.replace("http", "ws")
+        for pooled, paced_run in ((flood, False), (paced, True)):
+            for _ in range(builds):
+                token = uuid.uuid4().hex[:8]
+                script = printer(lines, token, **(PACED if paced_run else {}))
+                build_id = system.submit(headers, busybox_recipe(settings, [script]))
+                pooled.add(lines, *client.follow(ws_url, headers, build_id, token))
+                system.wait(headers, build_id)
         docker = DockerCli.robot(settings, slug)
         try:
             baseline, docker_count = docker_lines_per_s(docker, lines)
         finally:
             docker.close()
-    rate = statistics.median(rates)
-    latencies.sort()
-    p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
-    pooled = f"{len(latencies)} chunks from {builds} builds"
     return [
-        Row("logpath", f"{lines} lines to a websocket client (median of {builds})", rate,
-            "lines/s", baseline, "docker build --progress=plain", ">= 50000 lines/s",
-            rate >= 50_000),
-        Row("logpath", "latency stored→client p50", statistics.median(latencies or [0]), "ms",
-            notes=pooled),
-        Row("logpath", "latency stored→client p99", p99, "ms", None, "", "< 50 ms", p99 < 50,
-            notes=pooled),
+        Row("logpath", f"flood: {lines} lines to a websocket client (median of {builds})",
+            flood.rate, "lines/s", baseline, "docker build --progress=plain",
+            ">= 50000 lines/s", flood.rate >= 50_000),
+        Row("logpath", "flood: latency stored→client p50", flood.quantile(0.5), "ms",
+            notes=flood.sample),
+        Row("logpath", "flood: latency stored→client p99", flood.quantile(0.99), "ms", None, "",
+            "< 50 ms", flood.quantile(0.99) < 50,
+            notes=f"{flood.sample}; every core busy (the step's shell loop takes one)"),
+        Row("logpath", f"paced: {lines} lines at {paced.rate:.0f} lines/s, latency p50",
+            paced.quantile(0.5), "ms", notes=paced.sample),
+        Row("logpath", "paced: latency stored→client p99", paced.quantile(0.99), "ms", None, "",
+            "< 50 ms at >= 50000 lines/s", paced.quantile(0.99) < 50 and paced.rate >= 50_000,
+            notes=paced.sample),
         # BuildKit clips a step's log at its per-vertex limit; the Docker CLI's count
         # of the same lines shows how much of the loss happens before our pipeline.
-        Row("logpath", f"lost lines in {builds} builds", lost, "lines",
-            lines - docker_count, "lost by docker CLI (1 build)", "0", lost == 0,
+        Row("logpath", f"lost lines in {flood.builds + paced.builds} builds",
+            flood.lost + paced.lost, "lines", lines - docker_count,
+            "lost by docker CLI (1 build)", "0", flood.lost + paced.lost == 0,
             notes=f"docker CLI received {docker_count} of {lines}"),
     ]
 
