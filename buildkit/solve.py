@@ -230,5 +230,13 @@ class SolveRun:
         else:
             auth = registry_auth(identity_token=creds.secret, server=host)
         engine = EngineClient(self.conn.docker_socket)
-        return engine.push(image, auth,
-                           lambda line: self._emit(PushProgress.from_engine(image, line)))
+        digest = engine.push(image, auth,
+                             lambda line: self._emit(PushProgress.from_engine(image, line)))
+        # The registry has it now. Left tagged, every pushed build would stay in the
+        # daemon's image store for good, its layers out of reach of `builder prune`;
+        # the build cache keeps what later builds reuse.
+        try:
+            engine.untag(image)
+        except BuildKitError as err:  # the push succeeded: that is what the build is for
+            log.warning("pushed %s but could not untag it: %s", image, err)
+        return digest

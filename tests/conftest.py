@@ -136,3 +136,21 @@ def docker_config(tmp_path_factory, settings: Settings, pull_credentials, docker
         input=pull_credentials.password, capture_output=True, text=True, timeout=60)
     need(login.returncode == 0, f"docker login to {settings.registry} failed: {login.stderr}")
     return directory
+
+
+def pushed_image_bytes(settings: Settings, ref: str) -> bytes:
+    """An image as the registry holds it: manifest, config and every layer, layers
+    decompressed (what a canary scan searches)."""
+    import gzip
+
+    from registry.naming import parse_ref
+    from registry.wiring import system_client
+
+    parsed = parse_ref(ref)
+    with system_client(settings) as client:
+        manifest = client.get_manifest(parsed.repository, parsed.reference)
+        parts = [manifest.body]
+        for digest in manifest.blobs():
+            blob = client.get_blob(parsed.repository, digest)
+            parts.append(gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob)
+    return b"".join(parts)

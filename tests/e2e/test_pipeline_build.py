@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from buildkit.engine import EngineClient
 from core.db import BuildState
 from registry.auth import Credentials
 from registry.client import RegistryClient
@@ -36,6 +37,11 @@ def test_busybox_recipe_builds_pushes_and_records_steps_and_log(pipeline):
     with RegistryClient(url, Credentials(*workers.for_team("someone-else"))) as other:
         with pytest.raises(Denied):
             other.resolve(ref)
+    # Once in the registry it is no longer tagged in the daemon, where builds would
+    # pile up out of reach of the build cache's pruning (the cache keeps the layers
+    # later builds reuse: see the rebuild test below).
+    engine = EngineClient(str(pipeline.settings.docker_socket))
+    assert engine.inspect_image(build.image_ref) is None
     steps = pipeline.steps(build_id)
     recipe_steps = [s for s in steps if s.step_id]
     assert [s.step_id for s in recipe_steps] == ["1-build-step-0", "1-build-step-1"]

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from core.db import BuildState
+from tests.conftest import pushed_image_bytes
 from tests.tasks.harness import BUSYBOX_RECIPE
 
 SECRET_STEP = """\
@@ -95,10 +96,8 @@ def test_secret_is_served_then_rotation_rebuilds_only_its_step_and_nothing_leaks
     assert executed(pipeline, rotated.id) == ["1-build-step-1"]
     assert rotated.pinned_inputs["secrets"] == {"CANARY": "2"}
 
-    from buildkit.engine import EngineClient
-
-    engine = EngineClient(str(docker_socket))
-    image = b"".join(engine.export_image(b.image_ref) for b in (first, rotated))
+    image = b"".join(pushed_image_bytes(pipeline.settings, b.image_ref)
+                     for b in (first, rotated))
     places = {
         "redis and broker": redis_values(pipeline.services.redis),
         "database": database_bytes(pipeline.settings.database_url),

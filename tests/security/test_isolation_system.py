@@ -25,12 +25,12 @@ import redis as redis_lib
 import websocket
 from sqlalchemy import text
 
-from buildkit.engine import EngineClient
 from registry.auth import Credentials
 from registry.client import RegistryClient
 from registry.errors import Denied, NotFound, Unauthorized
 from registry.naming import parse_ref
 from tests.app.pipekit import *  # noqa: F403
+from tests.conftest import pushed_image_bytes
 
 SECRET_STEP = """\
     - type: command
@@ -324,7 +324,7 @@ def test_the_secret_is_nowhere_but_where_it_was_used(stack, world, docker_socket
     archive = b"".join(gzip.decompress(p.read_bytes())
                        for p in stack.settings.archive_dir.rglob("*.gz"))
     workers = b"".join(p.read_bytes() for p in stack.pipeline.root.glob("worker-*.log"))
-    image = EngineClient(str(docker_socket)).export_image(build["image_ref"])
+    image = pushed_image_bytes(stack.settings, build["image_ref"])
     sinks = {
         **world["monitor_sinks"],
         "database rows and stored LLB definitions": database_text(stack),
