@@ -21,6 +21,9 @@ SLUG_MAX = 63
 # ``library/`` holds the shared base images every team may pull; a team by that name
 # would be granted push there.
 RESERVED_TEAMS = frozenset({"library"})
+#: The repository of a team's one-off builds (no saved recipe); no recipe may take it,
+#: or the two would share their ``:latest`` and ``:cache``.
+ONE_OFF_RECIPE = "adhoc"
 CACHE_TAG = "cache"
 LATEST_TAG = "latest"
 

@@ -8,6 +8,7 @@ from flask import request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.api.errors import ApiError
+from registry.naming import ONE_OFF_RECIPE
 
 # Recipe names become registry repository components (registry/naming.py grammar).
 RECIPE_NAME = r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$"
@@ -39,8 +40,17 @@ class SignIn(Body):
 
 class RecipeCreate(Body):
     name: str = Field(min_length=1, max_length=63, pattern=RECIPE_NAME,
-                      description="lower-case name, also the image repository name")
+                      description="lower-case name, also the image repository name "
+                                  f"('{ONE_OFF_RECIPE}' is reserved for one-off builds)")
     yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS, description="recipe YAML text")
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == ONE_OFF_RECIPE:
+            raise ValueError(f"'{ONE_OFF_RECIPE}' is the repository of one-off builds; "
+                             "choose another name")
+        return value
 
 
 class RecipeUpdate(Body):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,9 +18,14 @@ from core.config import Settings
 from core.db import Build, EnvVar, Recipe, RecipeVersion, SecretName, Team
 from llb import TeamNames
 from registry.client import RegistryClient
-from registry.naming import ImageRef, cache_ref, image_ref, latest_ref, parse_ref
-
-ONE_OFF_RECIPE = "adhoc"
+from registry.naming import (
+    ONE_OFF_RECIPE,
+    ImageRef,
+    cache_ref,
+    image_ref,
+    latest_ref,
+    parse_ref,
+)
 
 
 def base_reference(recipe_image: str | None, settings: Settings) -> str:
@@ -71,12 +75,6 @@ def recipe_text(session: Session, build: Build) -> tuple[str, str]:
     return version.yaml_text, f"{recipe.name}.yaml"
 
 
-def slugify(name: str) -> str:
-    """A registry path component from a recipe name (``My App`` → ``my-app``)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
-    return slug or ONE_OFF_RECIPE
-
-
 def image_names(session: Session, build: Build, registry: str,
                 when: datetime) -> tuple[ImageRef, ImageRef, ImageRef]:
     """The build's image reference, its recipe's ``:latest`` and ``:cache`` references."""
@@ -85,7 +83,9 @@ def image_names(session: Session, build: Build, registry: str,
         recipe_slug, version = ONE_OFF_RECIPE, build.id.removeprefix("build-")[:12]
     else:
         rv = session.get(RecipeVersion, build.recipe_version_id)
-        recipe_slug, version = slugify(session.get(Recipe, rv.recipe_id).name), f"v{rv.number}"
+        # The name is a repository path component already (the API checks it), and
+        # taken as it is: 'my.app' and 'my_app' are two recipes with two repositories.
+        recipe_slug, version = session.get(Recipe, rv.recipe_id).name, f"v{rv.number}"
     return (image_ref(registry, team.slug, recipe_slug, version, when),
             latest_ref(registry, team.slug, recipe_slug),
             cache_ref(registry, team.slug, recipe_slug))

@@ -148,3 +148,10 @@ def test_request_size_limit(client, team_a):
     resp = client.post("/api/v1/recipes/validate", json={"yaml": big}, headers=team_a.headers())
     assert resp.status_code == 413
     assert resp.get_json()["error"]["code"] == "payload_too_large"
+
+
+def test_the_one_off_repository_name_is_not_a_recipe_name(client, team_a):
+    resp = client.post("/api/v1/recipes", json={"name": "adhoc", "yaml": GOOD},
+                       headers=team_a.headers())
+    assert resp.status_code == 422
+    assert "one-off builds" in resp.get_data(as_text=True)
