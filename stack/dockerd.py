@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import struct
 from pathlib import Path
 
 from core.health import Check, docker_check
@@ -49,9 +51,40 @@ def status(layout: Layout) -> Check:
     return docker_check(layout.settings.docker_socket)
 
 
+def serving_pid(socket_path: Path) -> int | None:
+    """The pid of the process listening on a unix socket (its peer credentials)."""
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(2)
+            sock.connect(str(socket_path))
+            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                    struct.calcsize("3i"))
+    except OSError:
+        return None
+    pid, _uid, _gid = struct.unpack("3i", creds)
+    return pid or None
+
+
+def missing_log_limits(pid: int) -> list[str] | None:
+    """Which of :data:`UNCLIPPED_LOGS` the process was started without (None: its
+    environment cannot be read)."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    env = dict(item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return [k for k, v in UNCLIPPED_LOGS.items() if env.get(k.encode()) != v.encode()]
+
+
 def up(layout: Layout, timeout: float = 60) -> str:
     if status(layout).ok:
-        return "reused" if procs.read_pid(layout.run(NAME)) is None else "running"
+        state = "reused" if procs.read_pid(layout.run(NAME)) is None else "running"
+        pid = serving_pid(layout.settings.docker_socket)
+        missing = missing_log_limits(pid) if pid else None
+        if missing:  # an older or foreign dockerd: say so rather than clip logs silently
+            return (f"{state}, but started without {' and '.join(missing)}: BuildKit will "
+                    "clip long step logs (restart it: scripts/services down, then up)")
+        return state
     layout.docker_dir.mkdir(parents=True, exist_ok=True)
     write_daemon_config(layout)
     # Short exec-root paths matter: containerd's socket path must fit in sun_path.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from functools import partial
+from pathlib import Path
 
 from core.config import REPO_ROOT
 from core.health import docker_check, registry_check
@@ -68,3 +70,30 @@ def test_down_stops_only_what_it_started(tmp_path, settings, docker_socket, redi
     assert states(down.stdout)["dockerd"].startswith("not ours")
     assert not registry_check(url).ok
     assert docker_check(settings.docker_socket).ok
+
+
+def _has_execd(pid: int, program: bytes) -> bool:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().startswith(program)
+
+
+def test_a_dockerd_started_without_lifted_log_limits_is_reported(settings, docker_socket):
+    from stack import dockerd
+
+    # Ours, found through the socket it serves, has both limits lifted.
+    pid = dockerd.serving_pid(settings.docker_socket)
+    assert pid == procs.read_pid(Layout(settings).run("dockerd"))
+    assert dockerd.missing_log_limits(pid) == []
+    # Any process started without them (as an older or foreign dockerd) is named.
+    bare = {k: v for k, v in os.environ.items() if k not in dockerd.UNCLIPPED_LOGS}
+    half = {**bare, "BUILDKIT_STEP_LOG_MAX_SIZE": dockerd.UNCLIPPED_LOGS[
+        "BUILDKIT_STEP_LOG_MAX_SIZE"], "BUILDKIT_STEP_LOG_MAX_SPEED": "102400"}
+    for env, missing in ((bare, sorted(dockerd.UNCLIPPED_LOGS)),
+                         (half, ["BUILDKIT_STEP_LOG_MAX_SPEED"])):
+        proc = subprocess.Popen(["sleep", "30"], env=env)
+        try:
+            # Until it has exec'd, the child still shows this process's environment.
+            assert procs.wait_until(partial(_has_execd, proc.pid, b"sleep"), 10, 0.01)
+            assert sorted(dockerd.missing_log_limits(proc.pid)) == missing
+        finally:
+            proc.kill()
+            proc.wait()
