@@ -46,7 +46,8 @@ def test_every_baseline_was_measured(quick_results):
     assert results is not None
     with_baseline = [r for r in results["rows"] if r["baseline_name"]]
     assert {r["bench"] for r in with_baseline} >= {
-        "compile", "dzlaunch", "solve", "cancel", "logpath", "overhead", "rebuild", "scaleout"}
+        "compile", "dzlaunch", "solve", "cancel", "queue", "logpath", "overhead", "rebuild",
+        "scaleout"}
     for row in with_baseline:
         # 0 is a real figure for a count of lost lines; for a rate or a time it means
         # the baseline never ran.
