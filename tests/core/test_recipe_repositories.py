@@ -14,12 +14,17 @@ from registry.naming import ONE_OFF_RECIPE
 WHEN = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
+def _team(session) -> Team:
+    team = Team(slug="acme", name="Acme")
+    session.add(team)
+    session.flush()
+    return team
+
+
 def test_names_differing_only_in_separators_get_their_own_repositories(engine: Engine):
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = Team(slug="acme", name="Acme")
-        session.add(team)
-        session.flush()
+        team = _team(session)
         repositories = {}
         for name in ("my.app", "my_app", "my-app", "my__app"):
             recipe = Recipe(team_id=team.id, name=name)
@@ -39,9 +44,7 @@ def test_names_differing_only_in_separators_get_their_own_repositories(engine: E
 def test_one_off_builds_go_to_the_reserved_repository(engine: Engine):
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = Team(slug="acme", name="Acme")
-        session.add(team)
-        session.flush()
+        team = _team(session)
         build = Build(team_id=team.id, recipe_yaml='version: "3"\n')
         session.add(build)
         session.flush()
