@@ -13,16 +13,11 @@ import time
 
 from celery import Celery
 
-
-def make_app(broker: str) -> Celery:
-    app = Celery("rb-floor", broker=broker, backend=broker)
-    app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
-                    task_acks_late=True, worker_prefetch_multiplier=1,
-                    broker_connection_retry_on_startup=True)
-    return app
-
-
-app = make_app(os.environ.get("RB_FLOOR_BROKER", "redis://127.0.0.1:6379/11"))
+_BROKER = os.environ.get("RB_FLOOR_BROKER", "redis://127.0.0.1:6379/11")
+app = Celery("rb-floor", broker=_BROKER, backend=_BROKER)
+app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
+                task_acks_late=True, worker_prefetch_multiplier=1,
+                broker_connection_retry_on_startup=True)
 
 
 @app.task(name="floor.first")

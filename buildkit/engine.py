@@ -165,12 +165,6 @@ class EngineClient:
         if status not in (200, 404):
             raise BuildKitError(f"remove {ref}: HTTP {status}: {body.decode().strip()}")
 
-    def untag(self, ref: str) -> None:
-        """Remove the tag ``ref``; the image goes with its last tag (absent is fine)."""
-        status, body = self.request("DELETE", f"/images/{quote(ref, safe='')}")
-        if status not in (200, 404):
-            raise BuildKitError(f"untag {ref}: HTTP {status}: {body.decode().strip()}")
-
     def prune_build_cache(self, all_cache: bool = True) -> int:
         """``docker builder prune [-a]``; returns the bytes reclaimed."""
         status, body = self.request("POST", f"/build/prune?all={int(all_cache)}")

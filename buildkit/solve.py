@@ -236,7 +236,7 @@ class SolveRun:
         # daemon's image store for good, its layers out of reach of `builder prune`;
         # the build cache keeps what later builds reuse.
         try:
-            engine.untag(image)
+            engine.remove_image(image)
         except BuildKitError as err:  # the push succeeded: that is what the build is for
             log.warning("pushed %s but could not untag it: %s", image, err)
         return digest
