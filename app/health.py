@@ -18,7 +18,7 @@ def healthz():
     settings = settings_of(current_app)
     probes = {
         "redis": lambda: health.redis_check(settings.redis_url),
-        "buildkit": lambda: health.docker_check(settings.docker_socket),
+        "buildkit": lambda: health.buildkit_check(settings.buildkit_addr),
         "registry": lambda: health.registry_check(settings.registry_url),
         "database": lambda: health.database_check(settings.database_url),
     }

@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import grpc
 import redis
 import requests
 import sqlalchemy
@@ -78,6 +79,33 @@ def docker_check(socket_path: Path, timeout: float = 3.0) -> Check:
         if builder != "2":
             return False, f"Docker {version.get('Version')} does not report BuildKit"
         return True, f"Docker {version.get('Version')} (API {api}), BuildKit builder"
+
+    return timed(probe)
+
+
+def buildkit_check(address: str, timeout: float = 3.0) -> Check:
+    """The configured engine answers: Docker's ``/_ping`` for ``docker://``, else
+    buildkitd's ``ListWorkers`` with at least one worker.
+
+    The call is made with raw bytes (an empty request; any non-empty answer lists a
+    worker) so that the web app's health check needs no BuildKit client.
+    """
+    scheme, _, target = address.partition("://")
+    if scheme == "docker":
+        return docker_check(Path(target), timeout)
+
+    def probe():
+        channel = grpc.insecure_channel(address if scheme == "unix" else target)
+        try:
+            list_workers = channel.unary_unary(
+                "/moby.buildkit.v1.Control/ListWorkers",
+                request_serializer=lambda _: b"", response_deserializer=lambda raw: raw)
+            answer = list_workers(None, timeout=timeout)
+        finally:
+            channel.close()
+        if not answer:
+            return False, f"buildkitd at {address} has no worker"
+        return True, f"buildkitd answers at {address}"
 
     return timed(probe)
 

@@ -7,12 +7,24 @@ import sys
 import click
 
 from core.config import Settings
-from stack import appprocs, dockerd, images, redis_server, registry_server, token_service
+from stack import (
+    appprocs,
+    buildkitd,
+    buildnet,
+    dockerd,
+    images,
+    postgres_server,
+    redis_server,
+    registry_server,
+    token_service,
+)
 from stack.layout import Layout
 
-# Start order matters: the registry sends clients to the token service's realm.
-SERVICES = {"redis": redis_server, "token-service": token_service, "registry": registry_server,
-            "dockerd": dockerd}
+# Start order matters: the registry sends clients to the token service's realm, and
+# buildkitd's steps must never run before the build network's fence is up.
+SERVICES = {"redis": redis_server, "postgres": postgres_server, "token-service": token_service,
+            "registry": registry_server, "dockerd": dockerd, "build-network": buildnet,
+            "buildkitd": buildkitd}
 
 
 @click.group()
