@@ -13,7 +13,10 @@ import time
 
 from celery import Celery
 
-_BROKER = os.environ.get("RB_FLOOR_BROKER", "redis://127.0.0.1:6379/11")
+from core.config import Settings
+
+_BROKER = os.environ.get("RB_FLOOR_BROKER") or (
+    Settings.from_env().redis_url.rsplit("/", 1)[0] + "/11")
 app = Celery("rb-floor", broker=_BROKER, backend=_BROKER)
 app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
                 task_acks_late=True, worker_prefetch_multiplier=1,

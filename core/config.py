@@ -9,12 +9,47 @@ settings.  Defaults keep a fresh checkout working with the services the repo's o
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PREFIX = "RB_"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# Names of the control-plane passwords the stack generates under ``<state>/secrets/``.
+REDIS_SECRET = "redis-app"
+POSTGRES_SECRET = "postgres-app"
+FLOWER_SECRET = "flower-password"
+POSTGRES_APP_ROLE = "recipe_builder"
+POSTGRES_APP_DATABASE = "recipe_builder"
+
+
+def generated_secret(state_dir: Path, name: str) -> str:
+    """A password of the local stack, made on first use and kept in ``<state>/secrets``.
+
+    Redis, PostgreSQL and Flower require passwords even on loopback (build steps are
+    hostile; see docs/operations.md), so the defaults must carry them.  The file is
+    created 0600 atomically: concurrent first users all read the same value.
+    """
+    path = state_dir / "secrets" / name
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    candidate = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(24) + "\n")
+    try:
+        os.link(candidate, path)  # fails if another process won the race: use theirs
+    except FileExistsError:
+        pass
+    finally:
+        candidate.unlink()
+    return path.read_text().strip()
 
 
 def _bool(text: str) -> bool:
@@ -29,9 +64,11 @@ class Settings:
     cache_dir: Path
     redis_url: str
     database_url: str
+    postgres_url: str
     docker_socket: Path
     buildkit_addr: str
     network_mode: str
+    allow_unisolated_engine: bool
     registry: str
     registry_url: str
     registry_service: str
@@ -64,29 +101,41 @@ class Settings:
         """Build settings from ``environ`` (default: the process environment)."""
         env = dict(os.environ if environ is None else environ)
 
-        def get(name: str, default: str) -> str:
+        def get(name: str, default: str | Callable[[], str]) -> str:
             value = env.get(PREFIX + name.upper())
-            return default if value is None or value == "" else value
+            if value is None or value == "":
+                # A callable default runs only when needed: generated passwords are
+                # made only when no URL is configured.
+                return default() if callable(default) else default
+            return value
 
         state = Path(get("state_dir", str(REPO_ROOT / ".state"))).resolve()
         cache = Path(get("cache_dir", str(Path.home() / ".cache" / "recipe-builder")))
         docker_socket = Path(get("docker_socket", str(state / "docker" / "docker.sock")))
-        buildkit_addr = get("buildkit_addr", f"docker://{docker_socket}")
+        buildkit_addr = get("buildkit_addr",
+                            f"unix://{state / 'buildkitd' / 'buildkitd.sock'}")
         registry = get("registry", "127.0.0.1:5000")
         web_host = get("web_host", "127.0.0.1")
         web_port = int(get("web_port", "8000"))
         # Docker's embedded BuildKit on a --bridge=none daemon cannot run execs with
-        # the default (bridge) network; a standalone buildkitd has host networking
-        # by default and refuses the host entitlement unless configured for it.
+        # the default (bridge) network, so it needs host networking (and is refused for
+        # teams unless RB_ALLOW_UNISOLATED_ENGINE says otherwise); the stack's buildkitd
+        # runs every step on its isolated bridge, which "unset" selects.
         network_default = "host" if buildkit_addr.startswith("docker://") else "unset"
         return cls(
             state_dir=state,
             cache_dir=cache,
-            redis_url=get("redis_url", "redis://127.0.0.1:6379/0"),
+            redis_url=get("redis_url", lambda: (
+                f"redis://app:{generated_secret(state, REDIS_SECRET)}@127.0.0.1:6379/0")),
             database_url=get("database_url", f"sqlite:///{state / 'recipe-builder.db'}"),
+            postgres_url=get("postgres_url", lambda: (
+                f"postgresql+psycopg://{POSTGRES_APP_ROLE}:"
+                f"{generated_secret(state, POSTGRES_SECRET)}@127.0.0.1:5432/"
+                f"{POSTGRES_APP_DATABASE}")),
             docker_socket=docker_socket,
             buildkit_addr=buildkit_addr,
             network_mode=get("network_mode", network_default),
+            allow_unisolated_engine=_bool(get("allow_unisolated_engine", "false")),
             registry=registry,
             registry_url=get("registry_url", f"http://{registry}"),
             registry_service=get("registry_service", "recipe-builder-registry"),
@@ -128,6 +177,29 @@ class Settings:
     def as_env(self) -> dict[str, str]:
         """The settings as ``RB_*`` variables, for child processes."""
         return {PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
+
+    @property
+    def engine_is_docker(self) -> bool:
+        """Builds run on Docker's embedded BuildKit (v0.8), not a standalone buildkitd."""
+        return self.buildkit_addr.startswith("docker://")
+
+    def unisolated_engine_refusal(self) -> str | None:
+        """Why a worker must not build team recipes on this engine, or None.
+
+        Docker's embedded BuildKit here has no network of its own for steps (host
+        networking only), and host networking is never granted to team builds: a step
+        could reach Redis, PostgreSQL, Flower and the token service on loopback.
+        """
+        if self.allow_unisolated_engine:
+            return None
+        if self.engine_is_docker:
+            return (f"{self.buildkit_addr} runs build steps on the host network, where they "
+                    "reach the control plane; use the stack's buildkitd, or set "
+                    "RB_ALLOW_UNISOLATED_ENGINE=true for a single-team deployment")
+        if self.network_mode == "host":
+            return ("RB_NETWORK_MODE=host gives build steps the host network; unset it, or "
+                    "set RB_ALLOW_UNISOLATED_ENGINE=true for a single-team deployment")
+        return None
 
     @property
     def docker_host(self) -> str:

@@ -78,6 +78,17 @@ def docker_socket(settings: Settings) -> Path:
 
 
 @pytest.fixture(scope="session")
+def build_engine(settings: Settings) -> str:
+    """The configured build engine's address (``RB_BUILDKIT_ADDR``), checked to answer."""
+    from core.health import buildkit_check
+
+    check = buildkit_check(settings.buildkit_addr)
+    need(check.ok, f"the build engine is not answering: {check.detail}; "
+                   "run scripts/services up")
+    return settings.buildkit_addr
+
+
+@pytest.fixture(scope="session")
 def redis_url(settings: Settings) -> str:
     import redis
 

@@ -21,9 +21,9 @@ from app.api import accounts
 from core.config import Settings
 from core.db import Role, make_engine, make_session_factory
 from core.db.migrate import upgrade
-from tests.conftest import need, tcp_open
+from core.health import database_check
+from tests.conftest import need
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # A Redis database index only these tests use (the broker of their Celery workers too,
 # so no other test's worker can take their tasks).
 REDIS_DB = 12
@@ -47,12 +47,13 @@ class TeamFixture:
 def isolated_settings(base: Settings, root: Path) -> Iterator[Settings]:
     """Settings on a private, migrated PostgreSQL schema, a Redis DB of these tests and
     an archive under ``root``; the state dir (registry credentials) stays the system's."""
-    need(tcp_open("127.0.0.1", 5432), "PostgreSQL is not answering on 127.0.0.1:5432")
+    postgres = base.postgres_url
+    need(database_check(postgres).ok, "PostgreSQL is not answering at RB_POSTGRES_URL")
     schema = f"rb_app_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES)
+    admin = make_engine(postgres)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    url = f"{postgres}?options=-csearch_path%3D{schema}"
     configured = base.with_overrides(
         database_url=url, redis_url=base.redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}",
         archive_dir=root / "archive", secret_store_key=Fernet.generate_key().decode(),

@@ -47,7 +47,7 @@ def test_database_and_redis_down_are_reported(settings, docker_socket, tmp_path)
 
 
 def test_postgres_database_is_checked(settings, docker_socket):
-    pg = settings.with_overrides(database_url="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    pg = settings.with_overrides(database_url=settings.postgres_url)
     body = create_app(pg).test_client().get("/healthz").get_json()
     assert body["checks"]["database"] == {**body["checks"]["database"], "ok": True}
     assert body["checks"]["database"]["detail"] == "postgresql answers"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,13 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from core.config import Settings
 from core.db import Base, make_engine
 from tests.conftest import free_tcp_port, need, tcp_open
 
-# PostgreSQL of the project's machines (trust auth); override with RB_TEST_POSTGRES_URL.
-POSTGRES_URL = os.environ.get(
-    "RB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+# The stack's PostgreSQL, as the app's role (RB_POSTGRES_URL; password auth).
+POSTGRES_URL = Settings.from_env().postgres_url
 # A Redis database index that no other part of the system uses.
 REDIS_TEST_DB = 14
 
@@ -35,7 +33,8 @@ def _postgres_reachable() -> bool:
 @pytest.fixture
 def pg_schema_engine() -> Iterator[Engine]:
     """An engine whose connections use a fresh, empty PostgreSQL schema; dropped after."""
-    need(_postgres_reachable(), f"PostgreSQL is not answering at {POSTGRES_URL}")
+    need(_postgres_reachable(), "PostgreSQL is not answering at RB_POSTGRES_URL; "
+                                "run scripts/services up")
     schema = f"rb_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as conn:

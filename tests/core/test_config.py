@@ -15,16 +15,38 @@ def test_defaults_work_with_the_repo_started_services(tmp_path):
     s = Settings.from_env({"RB_STATE_DIR": str(tmp_path)})
     assert s.state_dir == tmp_path.resolve()
     assert s.database_url == f"sqlite:///{tmp_path.resolve() / 'recipe-builder.db'}"
-    assert s.buildkit_addr == f"docker://{tmp_path.resolve() / 'docker' / 'docker.sock'}"
-    assert s.network_mode == "host"  # Docker's daemon runs without a bridge
+    assert s.buildkit_addr == f"unix://{tmp_path.resolve() / 'buildkitd' / 'buildkitd.sock'}"
+    assert s.network_mode == "unset"  # the stack's buildkitd isolates steps on its bridge
+    assert s.unisolated_engine_refusal() is None
     assert s.registry_url == "http://127.0.0.1:5000"
     assert s.default_base_image == "127.0.0.1:5000/library/devbox:bookworm"
     assert s.dzlaunch_image.startswith("127.0.0.1:5000/library/dzlaunch:")
 
 
-def test_a_standalone_buildkitd_defaults_to_its_own_network():
-    s = Settings.from_env({"RB_BUILDKIT_ADDR": "unix:///run/buildkit/buildkitd.sock"})
-    assert s.network_mode == "unset"
+def test_docker_engine_defaults_to_host_network_and_is_refused_for_teams():
+    s = Settings.from_env({"RB_BUILDKIT_ADDR": "docker:///run/docker.sock"})
+    assert s.network_mode == "host"  # Docker's daemon runs without a bridge
+    assert "RB_ALLOW_UNISOLATED_ENGINE" in s.unisolated_engine_refusal()
+    allowed = Settings.from_env({"RB_BUILDKIT_ADDR": "docker:///run/docker.sock",
+                                 "RB_ALLOW_UNISOLATED_ENGINE": "true"})
+    assert allowed.unisolated_engine_refusal() is None
+
+
+def test_host_network_on_buildkitd_is_refused_for_teams(tmp_path):
+    s = Settings.from_env({"RB_STATE_DIR": str(tmp_path), "RB_NETWORK_MODE": "host"})
+    assert "RB_NETWORK_MODE=host" in s.unisolated_engine_refusal()
+
+
+def test_control_plane_passwords_are_generated_once_and_private(tmp_path):
+    first = Settings.from_env({"RB_STATE_DIR": str(tmp_path)})
+    again = Settings.from_env({"RB_STATE_DIR": str(tmp_path)})
+    assert first.redis_url == again.redis_url and first.postgres_url == again.postgres_url
+    redis_password = (tmp_path / "secrets" / "redis-app").read_text().strip()
+    assert first.redis_url == f"redis://app:{redis_password}@127.0.0.1:6379/0"
+    assert len(redis_password) >= 24
+    assert (tmp_path / "secrets" / "redis-app").stat().st_mode & 0o077 == 0
+    other = Settings.from_env({"RB_STATE_DIR": str(tmp_path / "elsewhere")})
+    assert other.redis_url != first.redis_url  # each stack its own password
 
 
 def test_derived_values_follow_what_they_derive_from():

@@ -8,7 +8,7 @@ from core.config import Settings
 
 
 @pytest.fixture(scope="session")
-def pinned(settings: Settings, docker_socket):
+def pinned(settings: Settings):
     """Resolves ``<registry>/library/...`` tags to digests, as the pipeline does first."""
     from registry.naming import parse_ref
     from registry.wiring import system_client
@@ -23,7 +23,7 @@ def pinned(settings: Settings, docker_socket):
 
 
 @pytest.fixture(scope="session")
-def buildkit_client(settings: Settings, docker_socket):
+def buildkit_client(settings: Settings, build_engine):
     import buildkit
 
     with buildkit.connect(settings.buildkit_addr) as client:

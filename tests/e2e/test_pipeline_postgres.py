@@ -8,21 +8,21 @@ import pytest
 from sqlalchemy import text
 
 from core.db import BuildState, make_engine
-from tests.conftest import need, tcp_open
+from core.health import database_check
+from tests.conftest import need
 from tests.tasks.harness import busybox_recipe, ensure_dzlaunch_image, make_pipeline
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="module")
-def pg_pipeline(settings, redis_url, docker_socket, tmp_path_factory):
-    need(tcp_open("127.0.0.1", 5432), "PostgreSQL is not answering on 127.0.0.1:5432")
+def pg_pipeline(settings, redis_url, build_engine, tmp_path_factory):
+    postgres = settings.postgres_url
+    need(database_check(postgres).ok, "PostgreSQL is not answering at RB_POSTGRES_URL")
     ensure_dzlaunch_image(settings)
     schema = f"rb_pipeline_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES)
+    admin = make_engine(postgres)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    url = f"{postgres}?options=-csearch_path%3D{schema}"
     pipe = make_pipeline(settings, tmp_path_factory.mktemp("pg-pipeline"), database_url=url)
     pipe.start_worker("compile")
     pipe.start_worker("buildqd")

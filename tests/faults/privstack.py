@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,9 +135,12 @@ def private_settings(base: Settings, root: Path, database_url: str) -> Settings:
     return base.with_overrides(
         state_dir=root, docker_socket=root / "docker" / "docker.sock",
         buildkit_addr=f"docker://{root / 'docker' / 'docker.sock'}",
+        # One test team on a private Docker engine: host networking is allowed here.
+        allow_unisolated_engine=True, network_mode="host",
         registry=registry, registry_url=f"http://{registry}",
         registry_realm=f"http://127.0.0.1:{free_tcp_port()}/v2/token",
-        redis_url=f"redis://127.0.0.1:{free_tcp_port()}/0", database_url=database_url,
+        redis_url=f"redis://app:{uuid.uuid4().hex}@127.0.0.1:{free_tcp_port()}/0",
+        database_url=database_url,
         archive_dir=root / "archive", secret_store_key=Fernet.generate_key().decode(),
         default_base_image=f"{registry}/library/busybox:latest",
         dzlaunch_image=f"{registry}/library/dzlaunch:{dzlaunch_version()}")

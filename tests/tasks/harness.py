@@ -199,7 +199,7 @@ def ensure_dzlaunch_image(settings: Settings) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline(settings, redis_url, docker_socket, tmp_path_factory):
+def pipeline(settings, redis_url, build_engine, tmp_path_factory):
     """Compile and buildqd workers (buildqd with 2 processes) on queues of this module."""
     ensure_dzlaunch_image(settings)
     pipe = make_pipeline(settings, tmp_path_factory.mktemp("pipeline"))
