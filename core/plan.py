@@ -9,7 +9,9 @@ the reason is found by comparing it with the old step of the same id:
 * ``base image changed`` — the image sources (base or launcher) differ;
 * ``step changed`` — the step is new, or its payload (script, shell, user, …) differs;
 * ``env changed`` — only its literal environment differs;
-* ``secret rotated`` — only the versions of secrets it reads differ;
+* ``secret rotated`` — only the version labels of secrets it reads differ (a
+  rotation, or a secret deleted and created again: see
+  :func:`core.teamsecrets.version_label`);
 * ``an earlier step changed`` — nothing of its own changed; a step (or the setup)
   before it did, so its input layer is new.
 """

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from core.db import Build, EnvVar, Recipe, RecipeVersion, SecretName, Team
+from core.db import Build, EnvVar, Recipe, RecipeVersion, Team
+from core.teamsecrets import version_labels
 from llb import TeamNames
 from registry.client import RegistryClient
 from registry.naming import (
@@ -52,12 +53,14 @@ def pin(client: RegistryClient, reference: str) -> str:
 
 
 def team_names(session: Session, team_id: str) -> TeamNames:
-    """The team's plain variables and each secret's current version."""
+    """The team's plain variables and each secret's current version label.
+
+    The label (:func:`core.teamsecrets.version_label`) rather than the bare version,
+    so a secret deleted and created again does not repeat an old cache key.
+    """
     variables = {e.name: e.value for e in session.scalars(
         select(EnvVar).where(EnvVar.team_id == team_id))}
-    secrets = {s.name: str(s.current_version) for s in session.scalars(
-        select(SecretName).where(SecretName.team_id == team_id))}
-    return TeamNames(variables=variables, secrets=secrets)
+    return TeamNames(variables=variables, secrets=version_labels(session, team_id))
 
 
 def env_digest(names: TeamNames) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from core.secretstore import SecretStore
+from core.teamsecrets import store_version
 from llb.recipe import parse_template
 
 
@@ -61,7 +62,8 @@ def fetch(store: SecretStore, team_id: str, secret_ids: Iterable[str],
         team_id: the owning team (the store's namespace).
         secret_ids: ids the Definition mounts (``team.NAME`` or derived ids).
         derived: derived id → template of references.
-        versions: ``NAME`` → version pinned at compile time.
+        versions: ``NAME`` → version label pinned at compile time
+            (:func:`core.teamsecrets.version_label`).
 
     Raises:
         SecretUnavailable: a ``user.`` reference, or a team secret that has no pinned
@@ -78,7 +80,7 @@ def fetch(store: SecretStore, team_id: str, secret_ids: Iterable[str],
                                     "only team secrets can be used in build steps")
         if name not in versions:
             raise SecretUnavailable(f"secret {ref} has no version recorded for this build")
-        plain[ref] = store.get(team_id, name, int(versions[name]))
+        plain[ref] = store.get(team_id, name, store_version(versions[name]))
     values: dict[str, bytes] = {}
     for secret_id in secret_ids:
         if secret_id in derived:

@@ -180,9 +180,18 @@ def plan(recipe: str) -> None:
         raise click.ClickException(f"no recipe {recipe}")
     result = client.json("POST", f"/recipes/{found[0]['id']}/plan", json={})
     for s in result["steps"]:
-        why = "CACHED" if s["action"] == "cached" else f"run: {s['reason']}"
-        click.echo(f"{s['name']:<60} {why}")
+        click.echo(f"{s['name']:<60} {plan_reason(s)}")
     click.echo(f"{result['summary']['cached']} cached, {result['summary']['run']} to run")
+
+
+def plan_reason(step: dict) -> str:
+    """``CACHED`` or ``run: <reason>``; a rotated secret is named (``secret team.NPM changed``)."""
+    if step["action"] == "cached":
+        return "CACHED"
+    secrets = (step.get("details") or {}).get("secrets")
+    if step["reason"] == "secret rotated" and secrets:
+        return "run: " + ", ".join(f"secret {ref} changed" for ref in secrets)
+    return f"run: {step['reason']}"
 
 
 COMMANDS = (login, build, logs, list_builds, status, cancel, plan)

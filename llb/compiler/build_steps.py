@@ -12,7 +12,7 @@ import posixpath
 from llb.compiler import environment
 from llb.compiler.apt import apt_label, apt_script
 from llb.compiler.constants import BUILD_SECRETS_DIR, DEFAULT_SHELL, DEFAULT_USER, HOME, POSIX_SHELL
-from llb.compiler.context import Context, dzlaunch_args, exec_env, vertex_name
+from llb.compiler.context import Context, dzlaunch_args, vertex_name
 from llb.compiler.credentials import effective_credentials, single_secret
 from llb.compiler.inputs import StepInfo
 from llb.compiler.payload import Payload, summary
@@ -51,7 +51,7 @@ def _versions(ctx: Context, refs) -> dict[str, str]:
 def _run(state: State, ctx: Context, payload: Payload, env, mounts, name: str, path) -> State:
     return state.run(
         dzlaunch_args(payload),
-        env=exec_env(env),
+        env=ctx.exec_env(env),
         cwd=payload.directory,
         user=payload.user,
         network=ctx.network,
@@ -99,8 +99,7 @@ def apt_get(state: State, ctx: Context, step: AptGetStep, index: int, name: str)
     path = (PHASE, "steps", index)
     env = ctx.split_env(_phase_env(ctx))
     mounts = ctx.secret_mounts(env.references, "root", path)
-    namespace = ctx.inputs.team_namespace or "local"
-    mounts.append(cache_mount("/var/cache/apt", f"{namespace}/apt", sharing="locked"))
+    mounts.append(cache_mount("/var/cache/apt", f"{ctx.namespace}/apt", sharing="locked"))
     payload = Payload(
         id=step_id(index),
         phase=PHASE,

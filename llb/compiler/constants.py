@@ -12,6 +12,10 @@ DEFAULT_USER = "devzero"
 DEFAULT_SHELL = "/bin/bash -l -o errexit -o pipefail {}"
 POSIX_SHELL = "/bin/sh {}"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Set on every exec op the compiler emits: the team becomes part of each exec's cache
+# key, so two teams never share an exec's cache record, whatever their YAML.
+TEAM_ENV = "DZ_BUILD_TEAM"
+OFFLINE_NAMESPACE = "local"  # stands for the team when a compile is given none
 KEEP_ALIVE = ("/bin/sh", "-c", "exec tail -f /dev/null")
 PAYLOAD_VERSION = 1
 # Known uids for secret-mount ownership; other users must be written as a numeric uid.

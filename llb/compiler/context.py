@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from llb.compiler import environment
-from llb.compiler.constants import BUILD_SECRETS_DIR, DEFAULT_PATH, DZLAUNCH, KNOWN_UIDS
+from llb.compiler.constants import (
+    BUILD_SECRETS_DIR,
+    DEFAULT_PATH,
+    DZLAUNCH,
+    KNOWN_UIDS,
+    OFFLINE_NAMESPACE,
+    TEAM_ENV,
+)
 from llb.compiler.environment import SplitEnv
 from llb.compiler.inputs import CompileInputs
 from llb.compiler.payload import Payload
@@ -44,8 +51,24 @@ class Context:
         return self.inputs.names
 
     @property
+    def namespace(self) -> str:
+        """The team's registry namespace (``local`` for a compile without one)."""
+        return self.inputs.team_namespace or OFFLINE_NAMESPACE
+
+    @property
     def network(self) -> str:
         return NETWORK[self.inputs.network_mode]
+
+    def exec_env(self, literal: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+        """The env of an exec op; every exec the compiler emits takes it from here.
+
+        PATH comes first (explicit rather than the daemon's default), then the step's
+        literals, then :data:`TEAM_ENV`. The env is part of the op's digest, so the
+        team entry keeps each team's exec cache records apart; it goes last because a
+        re-set name moves last (``env_add``), so a recipe that sets the name itself
+        cannot claim another team's value.
+        """
+        return [("PATH", DEFAULT_PATH), *literal, (TEAM_ENV, self.namespace)]
 
     def use_secret(self, ref: str) -> None:
         """Record that the current step reads session secret ``ref``."""
@@ -114,11 +137,6 @@ class Context:
 
 def dzlaunch_args(payload: Payload) -> list[str]:
     return [DZLAUNCH, "--mode", "build", payload.encoded()]
-
-
-def exec_env(literal: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
-    """PATH first (explicit rather than the daemon's default), then the step's literals."""
-    return [("PATH", DEFAULT_PATH), *literal]
 
 
 def vertex_name(phase: str, index: int, total: int, label: str) -> str:

@@ -23,8 +23,10 @@ class CompileInputs:
             ``--bridge=none``), ``none`` or ``unset`` (standalone buildkitd).
         team: the team's plain variable values and secret versions; None = offline
             (every ``team.``/``devzero.`` reference is taken as an existing secret).
-        team_namespace: the team's registry namespace; scopes the apt cache mount and
-            limits the recipe's ``image`` to ``<namespace>/`` or ``library/``.
+        team_namespace: the team's registry namespace; enters every exec op (as
+            ``DZ_BUILD_TEAM``) so no exec cache record is shared between teams, scopes
+            the apt cache mount and limits the recipe's ``image`` to ``<namespace>/``
+            or ``library/``. None compiles as the namespace ``local``.
         platform: target platform of every op.
     """
 

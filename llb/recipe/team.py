@@ -16,7 +16,9 @@ class TeamNames:
 
     Attributes:
         variables: plain variables, name -> value (injected into the LLB as text).
-        secrets: secret variables, name -> version (the version enters the cache key).
+        secrets: secret variables, name -> version label (the label enters the cache
+            key of each step that reads the secret; the caller makes it unique per
+            value it stands for, e.g. ``<version>.<generation>``).
         offline: True when nothing is known (``dz compile`` without ``--team-names``):
             every ``team.``/``devzero.`` name is then taken as an existing secret.
     """

@@ -78,11 +78,13 @@ def test_command_step_exec(result):
     _, op = named(result, "[build 2/5] configure npm")
     meta = op.exec.meta
     assert (meta.user, meta.cwd) == ("devzero", "/home/devzero/projects")
-    # PATH explicit and first; literal values as written; step env overrides top-level
+    # PATH explicit and first; literal values as written; step env overrides top-level;
+    # the team last (test_compiler_cache_scope.py)
     assert list(meta.env) == [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "LEVEL=2",
         "REGISTRY_URL=https://npm.example",
+        "DZ_BUILD_TEAM=team-a",
     ]
     assert op.exec.network == pb.NetMode.HOST
     payload = payload_of(op)

@@ -25,6 +25,15 @@ def test_fetch_reads_the_pinned_version_not_the_newest(store):
     assert "old-value" not in repr(served)
 
 
+def test_fetch_reads_the_version_of_a_label(store):
+    store.put("team-1", "TOKEN", "one")
+    store.put("team-1", "TOKEN", "two")
+
+    served = fetch(store, "team-1", ["team.TOKEN"], {}, {"TOKEN": "2.1712345678901234"})
+
+    assert served.lookup("team.TOKEN") == b"two"
+
+
 def test_derived_secrets_are_composed_from_their_references(store):
     store.put("team-1", "USER", "alice")
     store.put("team-1", "PASS", "s3cret")
