@@ -1,5 +1,6 @@
-"""``honcho start`` brings up web, both workers, beat and Flower from the Procfile, and
-Flower shows both queues and the tasks of a build by its id."""
+"""``honcho start`` brings up web, both workers, beat and Flower from the Procfile;
+Flower refuses anyone without its password, and shows both queues and the tasks of a
+build by its id to who has it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import uuid
 import requests
 
 from core.config import REPO_ROOT
+from stack.flower import credentials
 from tasks.celery_app import make_celery
 
 
@@ -27,7 +29,7 @@ def wait_for(check, timeout: float) -> bool:
     return False
 
 
-def test_honcho_starts_web_workers_and_flower(settings, redis_url, docker_socket, free_port):
+def test_honcho_starts_web_workers_and_flower(settings, redis_url, build_engine, free_port):
     web, flower = free_port(), free_port()
     env = {**os.environ, "RB_WEB_PORT": str(web), "RB_FLOWER_PORT": str(flower)}
     proc = subprocess.Popen([str(REPO_ROOT / ".venv/bin/honcho"), "start"], cwd=REPO_ROOT,
@@ -36,7 +38,16 @@ def test_honcho_starts_web_workers_and_flower(settings, redis_url, docker_socket
     try:
         assert wait_for(lambda: requests.get(f"http://127.0.0.1:{web}/healthz", timeout=5)
                         .status_code == 200, 60)
-        assert wait_for(lambda: requests.get(f"http://127.0.0.1:{flower}/", timeout=5).ok, 60)
+        auth = credentials(settings)
+        assert wait_for(lambda: requests.get(f"http://127.0.0.1:{flower}/", auth=auth,
+                                             timeout=5).ok, 60)
+        # Flower can revoke any team's task: without the password, nothing answers.
+        for path in ("/", "/api/workers", "/api/tasks"):
+            anonymous = requests.get(f"http://127.0.0.1:{flower}{path}", timeout=5)
+            assert anonymous.status_code == 401, path
+        wrong = requests.post(f"http://127.0.0.1:{flower}/api/task/revoke/x",
+                              auth=(auth[0], "guess"), timeout=5)
+        assert wrong.status_code == 401
 
         celery = make_celery()
         try:
@@ -58,10 +69,11 @@ def test_honcho_starts_web_workers_and_flower(settings, redis_url, docker_socket
             assert sent.get(timeout=30) == "pong"
 
             flower_api = f"http://127.0.0.1:{flower}/api"
-            assert wait_for(lambda: requests.get(f"{flower_api}/task/info/{task_id}", timeout=5)
+            assert wait_for(lambda: requests.get(f"{flower_api}/task/info/{task_id}", auth=auth,
+                                         timeout=5)
                             .json().get("state") == "SUCCESS", 30)
             workers = requests.get(f"{flower_api}/workers", params={"refresh": "1"},
-                                   timeout=30).json()
+                                   auth=auth, timeout=30).json()
             shown = {q["name"] for w in workers.values() for q in w.get("active_queues", [])}
             assert {"compile", "buildqd"} <= shown, workers
         finally:

@@ -1,0 +1,3 @@
+"""Attacks through the real pipeline share the Celery-worker harness of tests/e2e."""
+
+from tests.tasks.harness import pipeline  # noqa: F401
