@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from app import create_app
-from core.config import Settings
-from stack import appprocs
+from core.config import FLOWER_SECRET, Settings
+from stack import appprocs, flower
 from stack.layout import Layout
 
 
@@ -44,7 +44,9 @@ def main() -> int:
     console.print(f"web, workers, beat and Flower: {what} "
                   f"(logs in {Layout(settings).log(appprocs.NAME)})")
     code = run_demo(settings)
-    console.print(f"Flower: http://127.0.0.1:{settings.flower_port}/   "
+    user, _ = flower.credentials(settings)
+    console.print(f"Flower: http://127.0.0.1:{settings.flower_port}/  (user {user}, password "
+                  f"in {settings.state_dir / 'secrets' / FLOWER_SECRET})   "
                   "Stop everything with `scripts/services down`.")
     return code
 
