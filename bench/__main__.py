@@ -19,13 +19,17 @@ from pathlib import Path
 
 from bench.report import RESULTS, Row, machine, show, write
 
-#: Run order: cheap, service-free figures first; the whole-system ones last.
-MODULES = ("compile", "dzlaunch", "solve", "cancel", "logbus", "queue", "logpath", "overhead",
-           "rebuild", "scaleout")
+#: Run order: cheap, service-free figures first; the whole-system ones last.  Rows
+#: measured against a Docker CLI run on the stack's dockerd (Docker's embedded
+#: BuildKit, pinned with ``bench.system.docker_settings``); the ``*_buildkitd`` and
+#: ``rebuild_hosts`` rows on private buildkitds of the pinned release, against buildctl.
+MODULES = ("compile", "dzlaunch", "solve", "solve_buildkitd", "cancel", "logbus", "queue",
+           "logpath", "overhead", "overhead_buildkitd", "rebuild", "rebuild_hosts", "scaleout")
 #: Smaller sizes for a quick look (``--quick``); the defaults are what the docs quote.
 QUICK = {"dzlaunch": {"megabytes": 20, "runs": 2}, "solve": {"runs": 1},
-         "overhead": {"runs": 1}, "rebuild": {"runs": 2}, "logpath": {"lines": 20_000},
-         "scaleout": {"builds": 8}}
+         "solve_buildkitd": {"runs": 1, "steps": 4}, "overhead": {"runs": 1},
+         "overhead_buildkitd": {"runs": 1}, "rebuild": {"runs": 2}, "rebuild_hosts": {"runs": 1},
+         "logpath": {"lines": 20_000}, "scaleout": {"builds": 8}}
 
 
 def run_module(name: str, quick: bool) -> tuple[list[Row], bool]:

@@ -23,7 +23,7 @@ import psutil
 import buildkit
 import llb
 from bench.report import Row, show
-from bench.system import DockerCli
+from bench.system import DockerCli, docker_settings
 from buildkit.progress import VertexStarted
 from core.config import Settings
 from registry.naming import parse_ref
@@ -95,7 +95,7 @@ def docker_kill_once(cli: DockerCli, image: str) -> float:
 
 
 def run(runs: int = 3) -> list[Row]:
-    settings = Settings.from_env()
+    settings = docker_settings()
     busybox = f"{settings.registry}/library/busybox:latest"
     base, launcher = _pin(settings, busybox), _pin(settings, settings.dzlaunch_image)
     ours, baseline = [], []

@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 import websocket
 
 from bench.report import Row, show
-from bench.system import DockerCli, System, busybox_recipe
-from core.config import Settings
+from bench.system import DockerCli, System, busybox_recipe, docker_settings
 
 #: Bursts of 600 lines with a 6 ms sleep between them: 100 000 lines/s if printing took
 #: no time; 60 000-65 000 here as it does (the rate reached is measured and shown, and
@@ -167,7 +166,7 @@ def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
     * *paced*: the step prints bursts at a little over the target rate of 50 000
       lines/s: latency when the machine keeps up, as it should in service.
     """
-    settings = Settings.from_env()
+    settings = docker_settings()
     flood, paced = Pooled(), Pooled()
     with Client() as client, System(settings) as system:
         slug, headers = system.team()

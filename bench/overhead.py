@@ -14,8 +14,7 @@ import statistics
 import uuid
 
 from bench.report import Row, show
-from bench.system import DockerCli, System, busybox_recipe
-from core.config import Settings
+from bench.system import DockerCli, System, busybox_recipe, docker_settings
 
 
 def scripts(token: str) -> list[str]:
@@ -23,7 +22,7 @@ def scripts(token: str) -> list[str]:
 
 
 def run(runs: int = 3) -> list[Row]:
-    settings = Settings.from_env()
+    settings = docker_settings()
     ours: dict[str, list[float]] = {"cold": [], "warm": []}
     cli: dict[str, list[float]] = {"cold": [], "warm": []}
     with System(settings) as system:

@@ -13,14 +13,13 @@ import statistics
 import uuid
 
 from bench.report import Row, show
-from bench.system import DockerCli, System, busybox_recipe
-from core.config import Settings
+from bench.system import DockerCli, System, busybox_recipe, docker_settings
 
 TARGET_S = 1.5
 
 
 def run(runs: int = 5) -> list[Row]:
-    settings = Settings.from_env()
+    settings = docker_settings()
     token = uuid.uuid4().hex[:10]
     scripts = [f"echo step-{i}-{token} >> /steps" for i in range(20)]
     with System(settings) as system:

@@ -13,7 +13,7 @@ import time
 import uuid
 
 from bench.report import Row, show
-from bench.system import System, busybox_recipe
+from bench.system import System, busybox_recipe, docker_settings
 from core.config import Settings
 
 
@@ -33,7 +33,7 @@ def throughput(settings: Settings, workers: int, builds: int) -> float:
 
 
 def run(builds: int = 16) -> list[Row]:
-    settings = Settings.from_env()
+    settings = docker_settings()
     results = {n: throughput(settings, n, builds) for n in (1, 2, 4)}
     note = f"{os.cpu_count()} cores, one daemon; each build sleeps 1 s"
     return [Row("scaleout", f"{n} buildqd worker(s), {builds} builds", results[n], "builds/min",

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import buildkit
 from bench.report import Row
-from bench.system import DockerCli
+from bench.system import DockerCli, docker_settings
 from buildkit.engine import EngineClient
-from core.config import Settings
 from llb.pb import ops_pb2
 from registry.wiring import team_worker_credentials
 
@@ -79,7 +78,7 @@ TARGET = 1.05
 
 def measure(runs: int) -> dict[tuple[str, str], list[float]]:
     """Seconds per (who, mode) over ``runs`` rounds."""
-    settings = Settings.from_env()
+    settings = docker_settings()
     base = f"{settings.registry}/library/busybox:latest"
     host = settings.network_mode == "host"
     engine = EngineClient(str(settings.docker_socket))

@@ -145,6 +145,22 @@ class System:
             return list(session.query(Build))
 
 
+def docker_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings pinned to the stack's dockerd and its embedded BuildKit (v0.8).
+
+    The default engine is the stack's buildkitd (issue 15); the benchmarks whose
+    baseline is the Docker CLI (``docker build``, ``docker push``, ``docker rm``)
+    measure on Docker explicitly, whatever ``RB_BUILDKIT_ADDR`` says, so both sides
+    share one daemon.  Docker's builder here has no network of its own for steps:
+    host networking, allowed for these single-team bench runs only.
+    """
+    env = dict(os.environ if environ is None else environ)
+    socket = Settings.from_env(env).docker_socket
+    env.update(RB_BUILDKIT_ADDR=f"docker://{socket}", RB_NETWORK_MODE="host",
+               RB_ALLOW_UNISOLATED_ENGINE="true")
+    return Settings.from_env(env)
+
+
 def busybox_recipe(settings: Settings, scripts: list[str]) -> str:
     steps = "".join(f"    - type: command\n      shell: /bin/sh -e {{}}\n      user: root\n"
                     f"      command: {script!r}\n" for script in scripts)
