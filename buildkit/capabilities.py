@@ -56,6 +56,24 @@ class DaemonInfo:
         return "inline" if self.is_docker else "registry"
 
     @property
+    def pushes_in_exporter(self) -> bool:
+        """The image exporter pushes (``push=true``); Docker's ``moby`` exporter cannot,
+        so there the image goes through the Engine API afterwards."""
+        return not self.is_docker
+
+    @property
+    def oci_mediatypes(self) -> bool:
+        """Image and cache manifests may use OCI media types (``oci-mediatypes``); the
+        v0.8 exporters predate the attribute."""
+        return not self.is_docker
+
+    @property
+    def registry_insecure_attr(self) -> bool:
+        """Exporters and cache importers take ``registry.insecure`` per request; Docker
+        reads plain-HTTP registries from its own daemon config only."""
+        return not self.is_docker
+
+    @property
     def platform(self) -> tuple[str, str]:
         """(os, architecture) of the first worker's default platform."""
         first = self.workers[0].platforms[0] if self.workers and self.workers[0].platforms else ""

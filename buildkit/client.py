@@ -14,10 +14,13 @@ import socket
 import threading
 from concurrent.futures import Future
 
+import grpc
+
 from buildkit.capabilities import DaemonInfo, Worker, detect, list_workers
 from buildkit.engine import EngineClient
-from buildkit.errors import BuildKitError, DaemonUnreachable, InvalidDefinition
+from buildkit.errors import BuildKitError, DaemonUnreachable, InvalidDefinition, from_rpc_error
 from buildkit.options import SolveOptions, SolveResult
+from buildkit.pb import control_pb2, control_pb2_grpc
 from buildkit.solve import EventCallback, SolveRun
 from buildkit.transport import Connection, parse_address
 from llb.pb import ops_pb2
@@ -86,6 +89,24 @@ class Client:
     def list_workers(self) -> tuple[Worker, ...]:
         """The daemon's workers, fresh from ``ListWorkers``."""
         return list_workers(self.connection.channel)
+
+    def prune(self, all_cache: bool = True) -> int:
+        """Drop the daemon's build cache (``buildctl prune [--all]``); records in use by
+        a running build stay.  Returns the bytes reclaimed.
+
+        On Docker through the Engine API (``docker builder prune``), the interface
+        Docker documents for its builder's cache.
+        """
+        if self.connection.docker_socket is not None:
+            return self.engine().prune_build_cache(all_cache=all_cache)
+        stub = control_pb2_grpc.ControlStub(self.connection.channel)
+        reclaimed = 0
+        try:
+            for record in stub.Prune(control_pb2.PruneRequest(all=all_cache)):
+                reclaimed += record.Size
+        except grpc.RpcError as err:
+            raise from_rpc_error(err, "Prune") from None
+        return reclaimed
 
     def engine(self) -> EngineClient:
         """The Docker Engine API client (Docker daemons only).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,7 +65,11 @@ class SolveOptions:
         secrets: per-build secret lookup served through the session.
         credentials: per-team registry credentials (session Auth and the push).
         entitlements: e.g. ``("network.host",)`` when ops use host networking.
-        insecure_registry: allow plain-HTTP registries on buildkitd.
+        insecure_registry: the registry speaks plain HTTP.  buildkitd already talks
+            plain HTTP to loopback registries; any other host gets ``registry.insecure``
+            on the exporter and the registry cache (see :func:`plain_http_attrs`).
+        oci_mediatypes: the registry takes OCI manifests (buildkitd writes them for the
+            image and the cache when this holds).
     """
 
     image_name: str | None = None
@@ -76,6 +81,7 @@ class SolveOptions:
     credentials: CredentialLookup = anonymous
     entitlements: tuple[str, ...] = ()
     insecure_registry: bool = False
+    oci_mediatypes: bool = True
 
 
 @dataclass(frozen=True)
@@ -102,3 +108,30 @@ def registry_host(ref: str) -> str:
     if sep and ("." in first or ":" in first or first == "localhost"):
         return first
     return "docker.io"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses, with or without a port."""
+    name = host
+    if name.startswith("["):
+        name = name[1:].partition("]")[0]
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_attrs(ref: str, insecure_registry: bool) -> dict[str, str]:
+    """``registry.insecure`` for a plain-HTTP registry that is not on loopback.
+
+    buildkitd dials loopback registries over plain HTTP by itself; elsewhere it
+    insists on TLS unless told per request.  The attribute replaces the daemon's own
+    host configuration for that registry, so it is not set where it is not needed.
+    """
+    if insecure_registry and not is_loopback(registry_host(ref)):
+        return {"registry.insecure": "true"}
+    return {}

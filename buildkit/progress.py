@@ -8,6 +8,7 @@ response, as BuildKit's own progress printer reads them).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -122,6 +123,7 @@ def to_datetime(ts) -> datetime | None:
 class _VertexState:
     started: bool = False
     done: bool = False
+    failed: bool = False
 
 
 class Tracker:
@@ -156,9 +158,16 @@ class Tracker:
     def _vertex(self, v) -> list[Event]:
         state = self._states.setdefault(v.digest, _VertexState())
         self.names[v.digest] = v.name
-        if state.done:
-            return []
         started, completed = to_datetime(v.started), to_datetime(v.completed)
+        if state.done:
+            # A vertex can run again after completing: buildkitd's image exporter
+            # completes, then runs once more to push, and only that run may fail.
+            if v.error and not state.failed:
+                state.failed = True
+                failed = VertexFailed(v.digest, v.name, v.error, started, completed)
+                self.failed.append(failed)
+                return [failed]
+            return []
         events: list[Event] = []
         if v.cached:
             state.started = state.done = True
@@ -167,7 +176,7 @@ class Tracker:
             state.started = True
             events.append(VertexStarted(v.digest, v.name, started, tuple(v.inputs)))
         if v.error:
-            state.done = True
+            state.done = state.failed = True
             failed = VertexFailed(v.digest, v.name, v.error, started, completed)
             self.failed.append(failed)
             events.append(failed)
@@ -176,9 +185,14 @@ class Tracker:
             events.append(VertexCompleted(v.digest, v.name, started, completed))
         return events
 
-    def failing_vertex(self) -> VertexFailed | None:
-        """The first vertex that failed for a reason other than cancellation."""
-        for failed in self.failed:
-            if "context canceled" not in failed.error:
+    def failing_vertex(self, ours: Collection[str] = ()) -> VertexFailed | None:
+        """The first vertex that failed for a reason other than cancellation, those
+        with digests in ``ours`` first: a step's failure also fails the daemon's own
+        vertexes waiting on it (the exporter's), in no fixed order."""
+        real = [failed for failed in self.failed if "context canceled" not in failed.error]
+        for failed in real:
+            if failed.digest in ours:
                 return failed
+        if real:
+            return real[0]
         return self.failed[0] if self.failed else None

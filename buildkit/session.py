@@ -67,8 +67,10 @@ class SecretsService(secrets_pb2_grpc.SecretsServicer):
 class AuthService(auth_pb2_grpc.AuthServicer):
     """Hands the daemon the team's registry credentials.
 
-    FetchToken and GetTokenAuthority stay UNIMPLEMENTED (the generated base
-    class), so the daemon asks for Credentials and fetches tokens itself.
+    The token methods answer UNIMPLEMENTED, which is how buildkitd learns to ask for
+    Credentials and fetch tokens itself; it asks on every registry it touches.  The
+    generated base class would raise NotImplementedError instead, and grpc logs each
+    one as an application traceback.
     """
 
     def __init__(self, lookup: CredentialLookup):
@@ -79,6 +81,20 @@ class AuthService(auth_pb2_grpc.AuthServicer):
         if creds is None:
             return auth_pb2.CredentialsResponse()  # anonymous
         return auth_pb2.CredentialsResponse(Username=creds.username, Secret=creds.secret)
+
+    def FetchToken(self, request, context):  # noqa: N802
+        _unimplemented(context, "FetchToken")
+
+    def GetTokenAuthority(self, request, context):  # noqa: N802
+        _unimplemented(context, "GetTokenAuthority")
+
+    def VerifyTokenAuthority(self, request, context):  # noqa: N802
+        _unimplemented(context, "VerifyTokenAuthority")
+
+
+def _unimplemented(context: grpc.ServicerContext, method: str) -> None:
+    context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                  f"{method}: this session serves registry credentials only")
 
 
 def no_secrets(_id: str) -> None:

@@ -9,6 +9,7 @@ that works on Docker 20.10 as well as buildkitd.  Status runs alongside.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets as _random
 import string
@@ -20,14 +21,17 @@ import grpc
 from buildkit.capabilities import DaemonInfo, check_caps
 from buildkit.engine import EngineClient, registry_auth
 from buildkit.errors import (
+    AuthFailed,
     BuildKitError,
     InvalidDefinition,
+    PushFailed,
     SolveCancelled,
     SolveFailed,
     SourceLocation,
     from_rpc_error,
+    looks_like_auth_error,
 )
-from buildkit.options import SolveOptions, SolveResult, registry_host
+from buildkit.options import SolveOptions, SolveResult, plain_http_attrs, registry_host
 from buildkit.pb import control_pb2, control_pb2_grpc, gateway_pb2, gateway_pb2_grpc, rpc_status_pb2
 from buildkit.progress import Event, PushProgress, Tracker
 from buildkit.session import Session
@@ -36,6 +40,8 @@ from buildkit.transport import Connection
 log = logging.getLogger(__name__)
 EventCallback = Callable[[Event], None]
 DOCKER_MAX_MESSAGE = 4 << 20
+#: How long a failed solve's job may take to end by itself before it is cancelled.
+FAILED_JOB_GRACE_S = 10.0
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -84,7 +90,8 @@ class SolveRun:
             self._calls.append(control)
             if self.cancel_event.is_set():
                 control.cancel()
-            status = threading.Thread(target=self._stream_status, daemon=True, name="bk-status")
+            status = threading.Thread(target=self._stream_status, args=(control,), daemon=True,
+                                      name="bk-status")
             status.start()
             try:
                 self._gateway()
@@ -92,8 +99,10 @@ class SolveRun:
             except (grpc.RpcError, grpc.FutureCancelledError) as err:
                 # Solve's error can arrive before the status stream reports which vertex
                 # failed: let the stream end (it does once the job is over) so the error
-                # names the step and its recipe line.
-                self._finish(control, status)
+                # names the step and its recipe line.  A step failure reaches us through
+                # the gateway while the daemon is still closing the job; cancelling
+                # Control.Solve then would cut the stream before that vertex's update.
+                self._finish(control, status, grace=FAILED_JOB_GRACE_S)
                 raise self._translate(err, "Solve") from None
             finally:
                 self._finish(control, status)
@@ -105,20 +114,33 @@ class SolveRun:
         exporter = ""
         if opts.image_name:
             exporter, attrs["name"] = info.exporter, opts.image_name
-            if not info.is_docker and opts.push:
+            if info.pushes_in_exporter and opts.push:
                 attrs["push"] = "true"
-                if opts.insecure_registry:
-                    attrs["registry.insecure"] = "true"
-        cache = control_pb2.CacheOptions(Imports=[
-            control_pb2.CacheOptionsEntry(Type="registry", Attrs={"ref": ref})
-            for ref in opts.cache_imports])
-        if opts.cache_export and info.is_docker:
+            if info.oci_mediatypes and opts.oci_mediatypes:
+                attrs["oci-mediatypes"] = "true"
+            if info.registry_insecure_attr:
+                attrs.update(plain_http_attrs(opts.image_name, opts.insecure_registry))
+        cache = control_pb2.CacheOptions(Imports=self._cache_imports(control_pb2))
+        if opts.cache_export and info.cache_export_type == "inline":
             cache.Exports.add(Type="inline")  # Docker 20.10 has no registry cache exporter
         elif opts.cache_export:
-            cache.Exports.add(Type="registry", Attrs={"ref": opts.cache_export, "mode": "max"})
+            export = {"ref": opts.cache_export, "mode": "max",
+                      "oci-mediatypes": "true" if opts.oci_mediatypes else "false"}
+            export.update(plain_http_attrs(opts.cache_export, opts.insecure_registry))
+            cache.Exports.add(Type="registry", Attrs=export)
         return control_pb2.SolveRequest(
             Ref=self.ref, Session=session_id, Exporter=exporter, ExporterAttrs=attrs,
             Cache=cache, Entitlements=list(opts.entitlements))
+
+    def _cache_imports(self, pb) -> list:
+        """Registry cache imports as ``pb.CacheOptionsEntry`` (control or gateway)."""
+        entries = []
+        for ref in self.options.cache_imports:
+            attrs = {"ref": ref}
+            if self.info.registry_insecure_attr:
+                attrs.update(plain_http_attrs(ref, self.options.insecure_registry))
+            entries.append(pb.CacheOptionsEntry(Type="registry", Attrs=attrs))
+        return entries
 
     def _gateway(self) -> None:
         pong = self._call(self._bridge.Ping, gateway_pb2.PingRequest(), metadata=self._md,
@@ -130,8 +152,7 @@ class SolveRun:
             raise
         request = gateway_pb2.SolveRequest(
             Definition=self.definition, allowResultReturn=True, allowResultArrayRef=True,
-            CacheImports=[gateway_pb2.CacheOptionsEntry(Type="registry", Attrs={"ref": ref})
-                          for ref in self.options.cache_imports])
+            CacheImports=self._cache_imports(gateway_pb2))
         try:
             result = self._call(self._bridge.Solve, request, metadata=self._md).result
         except grpc.RpcError as err:
@@ -161,17 +182,33 @@ class SolveRun:
         except grpc.RpcError:
             pass  # the job is already gone (cancelled or failed)
 
-    def _stream_status(self) -> None:
-        call = self._control.Status(control_pb2.StatusRequest(Ref=self.ref))
-        self._calls.append(call)
-        try:
-            for response in call:
-                for event in self.tracker.feed(response):
-                    self._emit(event)
-        except grpc.RpcError as err:
-            benign = err.code() == grpc.StatusCode.CANCELLED or "no such job" in str(err.details())
-            if not benign:
-                log.warning("BuildKit status stream ended: %s", err.details())
+    def _stream_status(self, control) -> None:
+        # The daemon gives a Status call a few seconds to find its job, which Solve
+        # creates; a daemon slowed down (a prune, a busy disk) can miss that, and a
+        # build whose progress was never read has no step records.  Nothing was sent
+        # on such a call, so asking again loses and repeats nothing.
+        while True:
+            call = self._control.Status(control_pb2.StatusRequest(Ref=self.ref))
+            self._calls.append(call)
+            received = False
+            try:
+                for response in call:
+                    received = True
+                    for event in self.tracker.feed(response):
+                        self._emit(event)
+                return
+            except grpc.RpcError as err:
+                missing = "no such job" in str(err.details())
+                if missing and not received and not control.done() \
+                        and not self.cancel_event.is_set():
+                    log.info("BuildKit has no job %s yet; asking for its status again",
+                             self.ref)
+                    self.cancel_event.wait(0.2)
+                    continue
+                benign = err.code() == grpc.StatusCode.CANCELLED or missing
+                if not benign:
+                    log.warning("BuildKit status stream ended: %s", err.details())
+                return
 
     def _emit(self, event: Event) -> None:
         try:
@@ -194,7 +231,12 @@ class SolveRun:
             future.cancel()
         return future.result()
 
-    def _finish(self, control, status: threading.Thread) -> None:
+    def _finish(self, control, status: threading.Thread, grace: float = 0.0) -> None:
+        if grace and not control.done() and not self.cancel_event.is_set():
+            try:
+                control.exception(timeout=grace)
+            except (grpc.FutureTimeoutError, grpc.FutureCancelledError):
+                pass
         if not control.done():
             control.cancel()
         status.join(timeout=30)  # export vertexes arrive after Solve returns
@@ -204,12 +246,24 @@ class SolveRun:
         if self.cancel_event.is_set() or isinstance(err, grpc.FutureCancelledError):
             return SolveCancelled(f"solve {self.ref} cancelled")
         translated = from_rpc_error(err, what)
-        failed = self.tracker.failing_vertex()
+        ours = self._op_digests()
+        failed = self.tracker.failing_vertex(ours)
+        if isinstance(translated, SolveFailed) and failed is not None \
+                and failed.digest not in ours and failed.name.startswith("exporting "):
+            # No step failed; the exporter's own vertex did (``exporting to image``,
+            # ``exporting cache to registry``): storing the result in the registry
+            # failed, a registry fault retried like a failed push on Docker.
+            cls = AuthFailed if looks_like_auth_error(failed.error) else PushFailed
+            return cls(f"{failed.name}: {translated.reason}")
         if isinstance(translated, SolveFailed) and failed is not None:
             cls = type(translated)
             return cls(translated.reason, failed.digest, failed.name,
                        source_location(self.definition, failed.digest))
         return translated
+
+    def _op_digests(self) -> set[str]:
+        return {"sha256:" + hashlib.sha256(op).hexdigest()
+                for op in getattr(self.definition, "def")}
 
     def _export(self, response: dict[str, str]) -> SolveResult:
         image_id = response.get("containerimage.digest", "")

@@ -40,14 +40,19 @@ class SolveOutcome:
 
 
 def cache_sources(services: Services, team_slug: str, compiled: dict) -> tuple[str, ...]:
-    """Cache to import: the recipe's latest image (inline cache) when it exists."""
-    latest = compiled["latest"]
+    """Cache to import, when the registry has it: where the engine's builds export it.
+
+    buildkitd exports every step (mode=max) to the recipe's ``:cache`` ref and no
+    inline cache, so its ``:latest`` image would answer nothing; Docker 20.10's
+    BuildKit can only export inline cache, which travels inside ``:latest``.
+    """
+    source = compiled["latest"] if services.settings.engine_is_docker else compiled["cache"]
     try:
         with registry_client(services.settings, services.credentials, team_slug) as client:
-            client.resolve(latest)
+            client.resolve(source)
     except RegistryError:
         return ()
-    return (latest,)
+    return (source,)
 
 
 def solve_options(services: Services, team_slug: str, compiled: dict,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from buildkit.progress import Event, VertexCached, VertexCompleted, VertexFailed, VertexStarted
@@ -32,6 +32,14 @@ class _Result:
     completed: datetime | None = None
     exit_status: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Ran:
+    started: datetime | None
+    completed: datetime | None
+    duration: float | None
+    exit_status: int | None
 
 
 class StepRecorder:
@@ -75,10 +83,28 @@ class StepRecorder:
                     if d in self.step_ids and not r.cached]
 
     def write(self, session: Session, build_id: str) -> None:
-        """Replace the build's step rows with this solve's results."""
+        """Replace the build's step rows with this solve's results.
+
+        A step that ran in an earlier attempt of the build (one that failed after it,
+        at the push say, and was retried) comes from the daemon's cache this time; it
+        stays recorded as run, with that attempt's times, since this build ran it.
+        """
+        ran_before = {row.vertex_digest: _Ran(row.started_at, row.completed_at,
+                                              row.duration_s, row.exit_status)
+                      for row in session.scalars(select(BuildStep).where(
+                          BuildStep.build_id == build_id, BuildStep.cached.is_(False),
+                          BuildStep.completed_at.is_not(None), BuildStep.error.is_(None)))}
         session.execute(delete(BuildStep).where(BuildStep.build_id == build_id))
         with self._lock:
             for digest, r in self._results.items():
+                ran = ran_before.get(digest) if r.cached else None
+                if ran is not None:
+                    session.add(BuildStep(
+                        build_id=build_id, position=r.position, vertex_digest=digest,
+                        step_id=self.step_ids.get(digest), name=r.name, cached=False,
+                        started_at=ran.started, completed_at=ran.completed,
+                        duration_s=ran.duration, exit_status=ran.exit_status))
+                    continue
                 duration = None
                 if r.started and r.completed:
                     duration = (r.completed - r.started).total_seconds()

@@ -1,25 +1,26 @@
-"""Fixtures for the BuildKit client tests: daemons, a busybox base, tiny LLB graphs.
+"""Fixtures for the BuildKit client tests: the engine, a busybox base, tiny LLB graphs.
 
-The suite runs against Docker's embedded BuildKit (the repo-started dockerd) and,
-when ``RB_BUILDKIT_TEST_ADDR`` names one, a standalone buildkitd.  Graphs are
-built directly with ``ops_pb2`` + sha256, the way the protocol reference
-describes, so these tests do not depend on the LLB compiler.
+The suite runs against the configured engine (``RB_BUILDKIT_ADDR``): the stack's
+buildkitd in the main pass of ``scripts/run-tests``, Docker's embedded BuildKit in
+the second.  Graphs are built directly with ``ops_pb2`` + sha256, the way the
+protocol reference describes, so these tests do not depend on the LLB compiler; ops
+are encoded in Go's field order (buildkitd re-encodes and re-digests what it gets).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 
 import pytest
 
 import buildkit
 from buildkit.engine import EngineClient, registry_auth
+from core.health import buildkit_check
+from llb.graph import wire
 from llb.pb import ops_pb2
 from tests.conftest import need
 
-STANDALONE_ENV = "RB_BUILDKIT_TEST_ADDR"
 PATH_ENV = "PATH=/bin:/usr/bin:/sbin:/usr/sbin"
 
 
@@ -34,20 +35,18 @@ class Daemon:
     insecure_registry: bool
 
 
-@pytest.fixture(scope="session", params=["docker", "buildkitd"])
+@pytest.fixture(scope="session")
 def daemon(request, settings) -> Daemon:
-    """Docker's embedded BuildKit, then (when configured) a standalone buildkitd."""
-    if request.param == "docker":
+    """The configured engine: the stack's buildkitd, or Docker's embedded BuildKit."""
+    if settings.engine_is_docker:
         request.getfixturevalue("docker_socket")
         host = settings.network_mode == "host"
-        return Daemon(f"docker://{settings.docker_socket}", "docker",
+        return Daemon(settings.buildkit_addr, "docker",
                       ops_pb2.HOST if host else ops_pb2.NONE,
                       ("network.host",) if host else (), False)
-    address = os.environ.get(STANDALONE_ENV, "")
-    if not address:
-        pytest.skip(f"{STANDALONE_ENV} is not set: no standalone buildkitd to test against "
-                    "(optional external daemon; none is installable here)")
-    return Daemon(address, "buildkitd", ops_pb2.UNSET, (), True)
+    check = buildkit_check(settings.buildkit_addr)
+    need(check.ok, f"buildkitd is not answering: {check.detail}; run scripts/services up")
+    return Daemon(settings.buildkit_addr, "buildkitd", ops_pb2.UNSET, (), True)
 
 
 @pytest.fixture
@@ -58,6 +57,7 @@ def client(daemon):
 
 @pytest.fixture(scope="session")
 def engine(docker_socket) -> EngineClient:
+    """The Engine API of the stack's dockerd (Docker-only tests and checks)."""
     return EngineClient(str(docker_socket))
 
 
@@ -75,9 +75,22 @@ def registry_auth_header(settings, pull_credentials) -> str:
 
 
 @pytest.fixture(scope="session")
-def busybox(settings, engine, registry_auth_header) -> str:
-    """``<registry>/library/busybox:latest`` (seeded by ``scripts/services up``), in dockerd."""
+def busybox(request, settings, daemon, registry_auth_header) -> str:
+    """``<registry>/library/busybox:latest`` (seeded by ``scripts/services up``); on
+    Docker also pulled into dockerd (the Engine's image store serves its solves)."""
+    from registry.naming import parse_ref
+    from registry.wiring import system_client
+
     ref = f"{settings.registry}/library/busybox:latest"
+    parsed = parse_ref(ref)
+    with system_client(settings) as registry:
+        try:
+            registry.get_manifest(parsed.repository, parsed.reference)
+        except Exception as err:  # any failure here means the seed is missing
+            need(False, f"{ref} is not in the registry ({err}); run scripts/services up")
+    if daemon.kind != "docker":
+        return ref
+    engine = request.getfixturevalue("engine")
     if engine.inspect_image(ref) is None:
         try:
             engine.pull(ref, auth=registry_auth_header)
@@ -101,7 +114,7 @@ class Graph:
             line: int = 0) -> str:
         op.platform.OS, op.platform.Architecture = "linux", "amd64"
         op.constraints.SetInParent()
-        data = op.SerializeToString(deterministic=True)
+        data = wire.encode(op)
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         self.ops[digest] = data
         meta = ops_pb2.OpMetadata(caps={c: True for c in caps})
@@ -136,7 +149,7 @@ class Graph:
     def definition(self, head: str, filename: str = "recipe.yaml") -> ops_pb2.Definition:
         terminal = ops_pb2.Op(inputs=[ops_pb2.Input(digest=head, index=0)])
         d = ops_pb2.Definition(**{"def": [*self.ops.values(),
-                                          terminal.SerializeToString(deterministic=True)]})
+                                          wire.encode(terminal)]})
         for digest, meta in self.metadata.items():
             d.metadata[digest].CopyFrom(meta)
         if self.locations:

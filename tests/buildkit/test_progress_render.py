@@ -63,6 +63,30 @@ def test_failed_vertex_is_reported_once_and_cancellations_rank_last():
     assert tracker.failing_vertex().digest == "sha256:y"
 
 
+def test_a_vertex_failing_in_a_second_run_is_reported_failed():
+    tracker = Tracker()
+    export = "sha256:e"
+    runs = [vertex(export, "exporting to image", started=ts(0)),
+            vertex(export, "exporting to image", started=ts(0), completed=ts(1)),
+            vertex(export, "exporting to image", started=ts(1)),
+            vertex(export, "exporting to image", started=ts(1), completed=ts(2),
+                   error="failed to push: connection refused")]
+    events = [e for v in runs for e in tracker.feed(control_pb2.StatusResponse(vertexes=[v]))]
+    assert [type(e) for e in events] == [VertexStarted, VertexCompleted, VertexFailed]
+    assert tracker.failing_vertex().error == "failed to push: connection refused"
+    assert tracker.feed(control_pb2.StatusResponse(vertexes=[runs[-1]])) == []
+
+
+def test_a_failed_step_outranks_the_exporter_that_failed_with_it():
+    tracker = Tracker()
+    error = 'process "/bin/sh -c exit 3" did not complete successfully: exit code: 3'
+    tracker.feed(control_pb2.StatusResponse(vertexes=[
+        vertex("sha256:e", "exporting to image", started=ts(0), completed=ts(1), error=error),
+        vertex("sha256:s", "[build 2/2] fails", started=ts(0), completed=ts(1), error=error)]))
+    assert tracker.failing_vertex({"sha256:s"}).digest == "sha256:s"
+    assert tracker.failing_vertex().digest == "sha256:e"  # order of arrival otherwise
+
+
 def test_plain_renderer_writes_buildkit_style_lines():
     start = VertexStarted("sha256:a", "[build 1/4] apt-get install curl", ts(0).ToDatetime())
     events = [

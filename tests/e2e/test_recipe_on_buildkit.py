@@ -17,6 +17,8 @@ import llb
 from buildkit.errors import SolveFailed
 from buildkit.progress import LogChunk, VertexStarted
 from core.config import REPO_ROOT, Settings
+from registry.naming import parse_ref
+from registry.wiring import system_client
 
 CANARY = "canary-" + uuid.uuid4().hex
 
@@ -39,7 +41,7 @@ def compile_text(text: str, settings: Settings, pinned, secrets: dict | None = N
 
 
 def solve(client, result, settings: Settings, creds, secrets: dict[str, bytes] | None = None,
-          image: str | None = None):
+          image: str | None = None, push: bool = False):
     events = []
     lock = threading.Lock()
 
@@ -48,12 +50,13 @@ def solve(client, result, settings: Settings, creds, secrets: dict[str, bytes] |
             events.append(event)
 
     options = buildkit.SolveOptions(
-        image_name=image, push=False, image_config=image_config(result.image_config),
+        image_name=image, push=push, image_config=image_config(result.image_config),
         secrets=lambda sid: (secrets or {}).get(sid),
         # The team robot's credentials: BuildKit pulls the pinned base and launcher images.
         credentials=lambda host: buildkit.RegistryCredentials(creds.username, creds.password)
         if host == settings.registry else None,
         entitlements=("network.host",) if settings.network_mode == "host" else (),
+        insecure_registry=settings.registry_url.startswith("http://"),
     )
     outcome = client.solve(result.definition, options, on_event=collect)
     return outcome, events
@@ -63,22 +66,25 @@ def log_text(events) -> str:
     return b"".join(e.data for e in events if isinstance(e, LogChunk)).decode(errors="replace")
 
 
-def docker(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    # Only local images are used: no registry login needed.
-    return subprocess.run(["/usr/bin/docker", "-H", settings.docker_host, *args],
+def docker(settings: Settings, config, *args: str) -> subprocess.CompletedProcess:
+    # Logged in as the rbtest team, the way a workspace host pulls a team's image.
+    return subprocess.run(["/usr/bin/docker", "--config", str(config), "-H",
+                           settings.docker_host, *args],
                           capture_output=True, text=True, timeout=300)
 
 
-def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client, pull_credentials):
+def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client, pull_credentials,
+                                            docker_config):
     text = (REPO_ROOT / "examples" / "busybox-tiny.yaml").read_text()
     # A fresh build variable changes every build step, so nothing comes from cache.
     run_id = f"    - name: RUN_ID\n      value: {uuid.uuid4().hex}\n"
     text = text.replace("      value: 42\n", "      value: 42\n" + run_id)
     assert "RUN_ID" in text
     result = compile_text(text, settings, pinned)
-    image = f"rbtest-e2e/busybox-tiny:{uuid.uuid4().hex[:12]}"
+    image = f"{settings.registry}/rbtest/busybox-tiny:{uuid.uuid4().hex[:12]}"
 
-    _, events = solve(buildkit_client, result, settings, pull_credentials, image=image)
+    solved, events = solve(buildkit_client, result, settings, pull_credentials, image=image,
+                           push=True)
 
     logs = log_text(events)
     names = [e.name for e in events if isinstance(e, VertexStarted)]
@@ -88,19 +94,31 @@ def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client, p
     # File and directory steps: owner, group and mode as the recipe says.
     assert "-rw-r-----    1 1000     1000" in logs and "drwxr-x---" in logs
 
-    inspect = json.loads(docker(settings, "image", "inspect", image).stdout)[0]["Config"]
-    assert inspect["Cmd"] == result.image_config["Cmd"]
-    assert inspect["WorkingDir"] == result.image_config["WorkingDir"]
+    # Whichever engine built it, the image is what the registry serves.
+    parsed = parse_ref(image)
+    with system_client(settings) as registry:
+        manifest = registry.get_manifest(parsed.repository, parsed.reference)
+        config = json.loads(registry.get_blob(parsed.repository,
+                                              manifest.document["config"]["digest"]))["config"]
+    assert manifest.digest == solved.image_digest
+    assert config["Cmd"] == result.image_config["Cmd"]
+    assert config["WorkingDir"] == result.image_config["WorkingDir"]
 
-    # The image's launcher runs the recipe's launch steps, as at workspace start.
-    launched = docker(settings, "run", "--rm", "--network", "none", image,
-                      "/usr/lib/devzero/bin/dzlaunch", "--mode", "launch", "--then", "/bin/true")
-    assert launched.returncode == 0, launched.stdout + launched.stderr
-    assert "hello" in launched.stdout
-    profile = docker(settings, "run", "--rm", "--network", "none", image,
-                     "cat", "/etc/profile.d/dz-runtime-env.sh")
-    assert "/opt/tiny/bin:$PATH" in profile.stdout
-    docker(settings, "image", "rm", image)
+    # Pulled from there, the image's launcher runs the recipe's launch steps, as at
+    # workspace start.
+    pulled = docker(settings, docker_config, "pull", image)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    try:
+        launched = docker(settings, docker_config, "run", "--rm", "--network", "none", image,
+                          "/usr/lib/devzero/bin/dzlaunch", "--mode", "launch",
+                          "--then", "/bin/true")
+        assert launched.returncode == 0, launched.stdout + launched.stderr
+        assert "hello" in launched.stdout
+        profile = docker(settings, docker_config, "run", "--rm", "--network", "none", image,
+                         "cat", "/etc/profile.d/dz-runtime-env.sh")
+        assert "/opt/tiny/bin:$PATH" in profile.stdout
+    finally:
+        docker(settings, docker_config, "image", "rm", image)
 
 
 SECRET_RECIPE = """\
