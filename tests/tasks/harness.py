@@ -64,9 +64,11 @@ class Pipeline:
 
     # Workers ------------------------------------------------------------------------
 
-    def start_worker(self, kind: str, concurrency: int = 1) -> subprocess.Popen:
+    def start_worker(self, kind: str, concurrency: int = 1,
+                     settings: Settings | None = None) -> subprocess.Popen:
+        """Start a worker; ``settings`` overrides the pipeline's (another build host)."""
         queue = self.compile_queue if kind == "compile" else self.build_queue
-        env = {**os.environ, **self.settings.as_env(), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **(settings or self.settings).as_env(), "PYTHONUNBUFFERED": "1"}
         log = open(self.root / f"worker-{kind}-{len(self.workers)}.log", "ab")
         proc = subprocess.Popen(
             [*self.launcher, CELERY, "-A", "tasks.worker:app", "worker", "-Q", queue,
