@@ -1,7 +1,7 @@
 """Celery settings only (lowercase), read from the environment through core.config."""
 
 from core.config import Settings as _Settings
-from core.pipeline.control import redelivery_after_s as _redelivery_after_s
+from pipeline.control import redelivery_after_s as _redelivery_after_s
 
 _settings = _Settings.from_env()
 
@@ -24,7 +24,7 @@ task_routes = {
 result_expires = 24 * 3600
 # Redis redelivers unacknowledged tasks after this; it must outlast the longest build.
 # (A waiting build's message held by a killed worker is resent sooner by the reaper:
-# see the leases in core/pipeline/control.py.)
+# see the leases in pipeline/control.py.)
 broker_transport_options = {"visibility_timeout": _redelivery_after_s(_settings.build_timeout_s)}
 task_track_started = True
 worker_send_task_events = True

@@ -31,7 +31,7 @@ from bench.private_buildkitd import PrivateBuildkitd
 from bench.report import Row, show
 from buildkit.progress import VertexCached, VertexCompleted
 from core.config import Settings
-from core.pipeline.inputs import pin
+from pipeline.inputs import pin
 from registry.wiring import system_client, team_worker_credentials
 
 TEAM = "rbbench"

@@ -24,9 +24,9 @@ import requests
 from cryptography.fernet import Fernet
 
 from core import gcsettle
-from core.builds import BUILD_TASK, COMPILE_TASK
 from core.config import REPO_ROOT, Settings
 from core.db import Build
+from pipeline.submit import BUILD_TASK, COMPILE_TASK
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 DOCKER = "/usr/bin/docker"  # Debian's docker.io client

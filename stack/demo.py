@@ -31,7 +31,7 @@ def health_table(report: dict) -> Table:
 
 
 def main() -> int:
-    from dz.demo import run_demo
+    from stack.demo_driver import run_demo
 
     settings = Settings.from_env()
     console = Console()

@@ -1,4 +1,4 @@
-"""The build task: thin; the work is in :mod:`core.pipeline.building`.
+"""The build task: thin; the work is in :mod:`pipeline.building`.
 
 Waiting for a team slot and backing off after a transient fault both re-queue the
 task (same task id, so Flower keeps one line per build); ``transient`` counts only
@@ -14,9 +14,9 @@ import logging
 
 from celery import shared_task
 
-from core.pipeline.building import build_image as build_stage
-from core.pipeline.control import WAIT_LEASE_GRACE_S
-from core.pipeline.finalize import fail_build
+from pipeline.building import build_image as build_stage
+from pipeline.control import WAIT_LEASE_GRACE_S
+from pipeline.finalize import fail_build
 from tasks.services import services_for, worker_name
 
 log = logging.getLogger(__name__)

@@ -1,11 +1,11 @@
-"""The compile task: thin; the work is in :mod:`core.pipeline.compiling`."""
+"""The compile task: thin; the work is in :mod:`pipeline.compiling`."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from core.pipeline.compiling import compile_build as compile_stage
-from core.pipeline.finalize import fail_build
+from pipeline.compiling import compile_build as compile_stage
+from pipeline.finalize import fail_build
 from registry.errors import RegistryError
 from tasks.services import services_for, worker_name
 

@@ -17,8 +17,8 @@ def reap(stale_after_s: float = 60.0) -> dict[str, list[str]]:
     message died with a worker, close and archive orphaned logs."""
     from celery import current_app
 
-    from core.builds import BUILD_TASK
-    from core.pipeline.reaper import reap as reap_builds
+    from pipeline.reaper import reap as reap_builds
+    from pipeline.submit import BUILD_TASK
     from tasks.services import services_for
 
     def resend(build) -> None:

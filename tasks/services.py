@@ -7,7 +7,7 @@ import os
 from celery import Celery, Task
 
 from core.config import Settings
-from core.pipeline.services import Services
+from pipeline.services import Services
 
 
 def services_for(app: Celery) -> Services:

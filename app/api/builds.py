@@ -1,5 +1,5 @@
 """Builds: create, list, get, cancel and logs.  The pipeline is reached only through
-:mod:`core.builds` (submit/cancel/get), logs only through :mod:`core.logbus`."""
+:mod:`pipeline.submit` (submit/cancel/get), logs only through :mod:`core.logbus`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def build_json(row: Build, with_steps: bool = True) -> dict:
 
 @bp.post("/builds")
 def create_build():
-    from core import builds as build_service
+    from pipeline import submit as build_service
 
     body = parse(BuildCreate)
     caller = current_caller()
@@ -77,7 +77,7 @@ def get_build(build_id: str):
 
 @bp.post("/builds/<build_id>/cancel")
 def cancel_build(build_id: str):
-    from core import builds as build_service
+    from pipeline import submit as build_service
 
     row = lookup.build(db(), current_caller(), build_id)
     if row.state.terminal:

@@ -2,7 +2,7 @@
 
 The version is compiled now, exactly as the pipeline would (images pinned to their
 current digests, the team's current variables and secret versions), and compared
-with the Definition of the recipe's last successful build by :mod:`core.plan`.
+with the Definition of the recipe's last successful build by :mod:`llb.plan`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from app.api.context import db
 from app.api.errors import ApiError
 from app.api.schemas import PlanRequest, parse
 from app.api.services import services
-from core import plan as planning
 from core.db import Build, BuildState, RecipeVersion, Team
 from core.db.recipes import latest_version
+from llb import plan as planning
 
 
 def last_success(session: Session, recipe_id: str) -> Build | None:
@@ -32,9 +32,9 @@ def last_success(session: Session, recipe_id: str) -> Build | None:
 
 def compile_now(session: Session, team: Team, text: str) -> bytes:
     """The Definition the pipeline would build for ``text`` right now."""
-    from core.pipeline.credentials import provider_from_settings, registry_client
-    from core.pipeline.inputs import base_reference, pin, team_names
     from llb import CompileInputs, RecipeError, compile_recipe, load_recipe
+    from pipeline.credentials import provider_from_settings, registry_client
+    from pipeline.inputs import base_reference, pin, team_names
     from registry.errors import RegistryError
 
     settings = services().settings

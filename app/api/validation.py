@@ -14,7 +14,7 @@ FILENAME = "recipe.yaml"
 
 def team_names(db: Session, team_id: str) -> TeamNames:
     """The team's plain variables and secret versions, as the compiler sees them."""
-    from core.pipeline.inputs import team_names as pipeline_team_names
+    from pipeline.inputs import team_names as pipeline_team_names
 
     return pipeline_team_names(db, team_id)
 

@@ -74,7 +74,7 @@ class ServerThread(threading.Thread):
 def running_stack(settings, root, *, compile_processes: int = 1,
                   buildqd_processes: int = 2) -> Iterator[Stack]:
     """Compile + buildqd workers, and the app on ``http://127.0.0.1:<port>``."""
-    from core.pipeline.services import Services
+    from pipeline.services import Services
 
     ensure_dzlaunch_image(settings)
     with isolated_settings(settings, root) as configured:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from core.db import Build, Recipe, Team, add_version, make_session_factory
-from core.pipeline.inputs import image_names
+from pipeline.inputs import image_names
 from registry.naming import ONE_OFF_RECIPE
 
 WHEN = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from buildkit.progress import VertexCached, VertexCompleted, VertexStarted
 from core.db import Build, BuildStep, Team, make_session_factory
-from core.pipeline.steps import StepRecorder
+from pipeline.steps import StepRecorder
 
 STEP_IDS = {"sha256:a": "1-build-step-0", "sha256:b": "1-build-step-1"}
 

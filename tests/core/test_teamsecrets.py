@@ -9,7 +9,6 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, text
 
 from core.db import Team, make_session_factory
-from core.pipeline.inputs import team_names
 from core.secretstore import SecretNotFound
 from core.secretstore.local import LocalSecretStore
 from core.teamsecrets import (
@@ -20,6 +19,7 @@ from core.teamsecrets import (
     store_version,
     version_labels,
 )
+from pipeline.inputs import team_names
 
 CANARY = "canary-secret-7d1e0a"
 

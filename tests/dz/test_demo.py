@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from core.config import REPO_ROOT
-from dz.demo import run_demo
+from stack.demo_driver import run_demo
 from tests.app.pipekit import *  # noqa: F403
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from core.builds import cancel_build, queue_position
 from core.db import BuildState
+from pipeline.submit import cancel_build, queue_position
 from tests.tasks.harness import busybox_recipe
 
 

@@ -26,7 +26,7 @@ from cryptography.fernet import Fernet
 from core.config import Settings, dzlaunch_version
 from core.db.migrate import upgrade
 from core.health import redis_check
-from core.pipeline.services import Services
+from pipeline.services import Services
 from stack import dockerd, images, procs, registry_server, token_service
 from stack.layout import Layout
 from tests.conftest import free_tcp_port

@@ -20,11 +20,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from core.builds import BUILD_TASK, COMPILE_TASK, submit_build
 from core.config import REPO_ROOT, Settings
 from core.db import TERMINAL_STATES, Build, BuildStep, Team
 from core.db.migrate import upgrade
-from core.pipeline.services import Services
+from pipeline.services import Services
+from pipeline.submit import BUILD_TASK, COMPILE_TASK, submit_build
 from tasks.celery_app import make_celery
 from tests.conftest import need, tcp_open
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis as redis_lib
 
-from core.pipeline.control import Control
+from pipeline.control import Control
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from core.builds import get_build, queue_for, submit_build
 from core.db import Build, BuildState, utcnow
 from core.logevents import HEADER, Entry
-from core.pipeline.reaper import reap
+from pipeline.reaper import reap
+from pipeline.submit import get_build, queue_for, submit_build
 from tests.tasks.harness import make_pipeline
 
 
@@ -75,7 +75,7 @@ def test_submit_needs_exactly_one_recipe_and_get_is_team_scoped(idle_pipeline):
 
 
 def test_a_base_image_without_a_host_means_this_registry(settings):
-    from core.pipeline.inputs import base_reference
+    from pipeline.inputs import base_reference
 
     assert base_reference("library/busybox:latest", settings) == (
         f"{settings.registry}/library/busybox:latest")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from core.pipeline.secrets import SecretUnavailable, fetch, redact, used_names
 from core.secretstore.local import LocalSecretStore
+from pipeline.secrets import SecretUnavailable, fetch, redact, used_names
 
 
 @pytest.fixture

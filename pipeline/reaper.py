@@ -23,9 +23,9 @@ from sqlalchemy import select
 from core import states
 from core.db import TERMINAL_STATES, Build, BuildState, utcnow
 from core.logbus import LogNotEnded
-from core.pipeline.control import redelivery_after_s
-from core.pipeline.finalize import close_log, closing_lines, finish_build
-from core.pipeline.services import Services
+from pipeline.control import redelivery_after_s
+from pipeline.finalize import close_log, closing_lines, finish_build
+from pipeline.services import Services
 
 S = BuildState
 RUNNING = (S.BUILDING, S.PUSHING)

@@ -20,15 +20,15 @@ from buildkit.progress import Event, Progress, PushProgress
 from core import states
 from core.db import Build, BuildState, Team, utcnow
 from core.logevents import HEADER, Entry
-from core.pipeline import headers
-from core.pipeline.control import ALIVE_TTL_S, Heartbeat
-from core.pipeline.finalize import finish_build
-from core.pipeline.logwriter import LogWriter
-from core.pipeline.secrets import SecretUnavailable, fetch
-from core.pipeline.services import Services
-from core.pipeline.solving import SolveOutcome, cache_sources, run_solve, solve_options, tag_latest
-from core.pipeline.steps import StepRecorder
 from core.secretstore import SecretStoreError
+from pipeline import headers
+from pipeline.control import ALIVE_TTL_S, Heartbeat
+from pipeline.finalize import finish_build
+from pipeline.logwriter import LogWriter
+from pipeline.secrets import SecretUnavailable, fetch
+from pipeline.services import Services
+from pipeline.solving import SolveOutcome, cache_sources, run_solve, solve_options, tag_latest
+from pipeline.steps import StepRecorder
 
 log = logging.getLogger(__name__)
 S = BuildState

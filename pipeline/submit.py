@@ -18,7 +18,7 @@ from core import states
 from core.config import Settings
 from core.db import Build, BuildState, Team
 from core.logevents import HEADER, Entry
-from core.pipeline.control import Control, redelivery_after_s
+from pipeline.control import Control, redelivery_after_s
 
 COMPILE_TASK = "tasks.compile.compile_build"
 BUILD_TASK = "tasks.build.build_image"

@@ -15,10 +15,10 @@ from datetime import datetime
 import buildkit
 from buildkit.progress import Event
 from core.db import utcnow
-from core.pipeline.credentials import registry_client
-from core.pipeline.secrets import BuildSecrets
-from core.pipeline.services import Services
-from core.pipeline.steps import exit_status
+from pipeline.credentials import registry_client
+from pipeline.secrets import BuildSecrets
+from pipeline.services import Services
+from pipeline.steps import exit_status
 from registry.errors import RegistryError
 from registry.naming import parse_ref
 

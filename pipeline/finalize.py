@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from core.db import Build
 from core.logbus import LogClosed, LogNotEnded
 from core.logevents import HEADER, Entry
-from core.pipeline import dedupe, headers
-from core.pipeline.services import Services
+from pipeline import dedupe, headers
+from pipeline.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from core import states
 from core.db import Build, BuildState, Team, utcnow
 from core.logevents import HEADER, Entry
-from core.pipeline import dedupe, headers
-from core.pipeline.credentials import registry_client
-from core.pipeline.finalize import finish_build
-from core.pipeline.inputs import (
+from llb import CompileInputs, CompileResult, RecipeError, compile_recipe, load_recipe
+from pipeline import dedupe, headers
+from pipeline.credentials import registry_client
+from pipeline.finalize import finish_build
+from pipeline.inputs import (
     base_reference,
     env_digest,
     image_names,
@@ -27,9 +28,8 @@ from core.pipeline.inputs import (
     recipe_text,
     team_names,
 )
-from core.pipeline.secrets import used_names
-from core.pipeline.services import Services
-from llb import CompileInputs, CompileResult, RecipeError, compile_recipe, load_recipe
+from pipeline.secrets import used_names
+from pipeline.services import Services
 from registry.errors import NotFound, RegistryError
 
 S = BuildState

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core import plan as planning
 from llb import TeamNames
+from llb import plan as planning
 from tests.llb.compile_helpers import compile_text
 
 SECRETS = {"NPM": "2.1700000000000001", "OTHER": "1.1700000000000002"}

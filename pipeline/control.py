@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from redis import Redis
 
-from core.pipeline import keys
+from pipeline import keys
 
 #: Seconds between heartbeats, and how long one keeps the ``alive`` key.
 HEARTBEAT_INTERVAL_S = 2.0

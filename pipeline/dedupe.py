@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import states
 from core.db import Build, BuildState
-from core.pipeline import keys
+from pipeline import keys
 
 S = BuildState
 _LEADER_TTL_S = 86400

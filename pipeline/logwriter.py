@@ -27,7 +27,7 @@ from buildkit.progress import (
 from buildkit.render import PlainRenderer, to_json
 from core.logbus import LogBus, LogClosed
 from core.logevents import HEADER, LOG, VERTEX, Entry
-from core.pipeline.secrets import redact
+from pipeline.secrets import redact
 
 log = logging.getLogger(__name__)
 _VERTEX_EVENTS = (VertexStarted, VertexCached, VertexCompleted, VertexFailed)

@@ -18,9 +18,9 @@ from core.config import Settings
 from core.db import make_engine, make_session_factory
 from core.logbus import LogBus
 from core.objectstore import ObjectStore, object_store_from_settings
-from core.pipeline.control import Control
-from core.pipeline.credentials import CredentialProvider, provider_from_settings
 from core.secretstore import SecretStore, secret_store_from_settings
+from pipeline.control import Control
+from pipeline.credentials import CredentialProvider, provider_from_settings
 
 
 @dataclass
