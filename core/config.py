@@ -22,6 +22,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REDIS_SECRET = "redis-app"
 POSTGRES_SECRET = "postgres-app"
 FLOWER_SECRET = "flower-password"
+# The stack's OpenBao: the AppRole credentials of the web tier and of the buildqd
+# worker (role id, secret id), generated here and registered with the server by
+# ``scripts/services up`` (the way PostgreSQL's role gets its generated password).
+VAULT_WEB_ROLE_ID = "vault-web-role-id"
+VAULT_WEB_SECRET_ID = "vault-web-secret-id"
+VAULT_BUILD_ROLE_ID = "vault-build-role-id"
+VAULT_BUILD_SECRET_ID = "vault-build-secret-id"
 POSTGRES_APP_ROLE = "recipe_builder"
 POSTGRES_APP_DATABASE = "recipe_builder"
 
@@ -83,6 +90,11 @@ class Settings:
     vault_addr: str
     vault_token: str
     vault_mount: str
+    vault_web_role_id: str
+    vault_web_secret_id: str
+    vault_build_role_id: str
+    vault_build_secret_id: str
+    vault_token_ttl_s: int
     secret_store_key: str
     s3_endpoint: str
     s3_bucket: str
@@ -141,7 +153,7 @@ class Settings:
             registry_service=get("registry_service", "recipe-builder-registry"),
             registry_issuer=get("registry_issuer", "recipe-builder"),
             registry_system_user=get("registry_system_user", "system"),
-            # The token endpoint is served by the web app (registry/token_service.py);
+            # The token endpoint is served by the web app (app/registry_token.py);
             # the Docker daemon, not the registry, must be able to reach it.  The stack
             # runs it on a port of its own so the registry works before (and without)
             # the web process of the Procfile.
@@ -151,9 +163,20 @@ class Settings:
             web_port=web_port,
             public_url=get("public_url", f"http://{web_host}:{web_port}"),
             flower_port=int(get("flower_port", "5555")),
-            vault_addr=get("vault_addr", ""),
+            # The stack's OpenBao is the default store; RB_VAULT_ADDR set but empty
+            # selects the local encrypted store instead (so unset and empty differ).
+            vault_addr=env.get(PREFIX + "VAULT_ADDR", "http://127.0.0.1:8200"),
             vault_token=get("vault_token", ""),
             vault_mount=get("vault_mount", "secret"),
+            vault_web_role_id=get("vault_web_role_id",
+                                  lambda: generated_secret(state, VAULT_WEB_ROLE_ID)),
+            vault_web_secret_id=get("vault_web_secret_id",
+                                    lambda: generated_secret(state, VAULT_WEB_SECRET_ID)),
+            vault_build_role_id=get("vault_build_role_id",
+                                    lambda: generated_secret(state, VAULT_BUILD_ROLE_ID)),
+            vault_build_secret_id=get("vault_build_secret_id",
+                                      lambda: generated_secret(state, VAULT_BUILD_SECRET_ID)),
+            vault_token_ttl_s=int(get("vault_token_ttl_s", "300")),
             secret_store_key=get("secret_store_key", ""),
             s3_endpoint=get("s3_endpoint", ""),
             s3_bucket=get("s3_bucket", ""),

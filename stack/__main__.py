@@ -17,12 +17,15 @@ from stack import (
     redis_server,
     registry_server,
     token_service,
+    vault_server,
 )
 from stack.layout import Layout
 
 # Start order matters: the registry sends clients to the token service's realm, and
-# buildkitd's steps must never run before the build network's fence is up.
-SERVICES = {"redis": redis_server, "postgres": postgres_server, "token-service": token_service,
+# buildkitd's steps must never run before the build network's fence is up.  OpenBao
+# comes before the token service and the workers that read team secrets from it.
+SERVICES = {"redis": redis_server, "postgres": postgres_server, "vault": vault_server,
+            "token-service": token_service,
             "registry": registry_server, "dockerd": dockerd, "build-network": buildnet,
             "buildkitd": buildkitd}
 

@@ -18,6 +18,15 @@ from app.api.team import checked_var_name
 from core import teamsecrets
 
 
+def _store_failure(exc: Exception) -> ApiError:
+    """503 for the store's failures; an outage (down, sealed) says exactly that."""
+    from core.secretstore import SecretStoreUnavailable
+
+    if isinstance(exc, SecretStoreUnavailable):
+        return ApiError(503, SecretStoreUnavailable.MESSAGE, details={"reason": str(exc)})
+    return ApiError(503, f"the secret store failed: {exc}")
+
+
 @bp.get("/team/secrets")
 def list_secrets():
     rows = teamsecrets.list_secrets(db(), current_caller().team_id)
@@ -40,7 +49,7 @@ def set_secret(name: str):
         teamsecrets.set_secret(session, services().secrets, caller.team_id, name, body.value,
                                caller.user_id)
     except SecretStoreError as exc:
-        raise ApiError(503, f"the secret store failed: {exc}") from None
+        raise _store_failure(exc) from None
     session.commit()
     row = next(r for r in teamsecrets.list_secrets(session, caller.team_id) if r.name == name)
     return jsonify(serialize.secret(row)), 200 if existed else 201
@@ -56,6 +65,6 @@ def delete_secret(name: str):
     try:
         teamsecrets.delete_secret(db(), services().secrets, caller.team_id, name)
     except SecretStoreError as exc:
-        raise ApiError(503, f"the secret store failed: {exc}") from None
+        raise _store_failure(exc) from None
     db().commit()
     return "", 204

@@ -5,13 +5,15 @@ from __future__ import annotations
 from core.config import Settings
 from core.secretstore.base import (
     InvalidSecretName,
+    SecretAccessDenied,
     SecretNotFound,
     SecretStore,
     SecretStoreError,
+    SecretStoreUnavailable,
 )
 
-__all__ = ["InvalidSecretName", "SecretNotFound", "SecretStore", "SecretStoreError",
-           "secret_store_from_settings"]
+__all__ = ["InvalidSecretName", "SecretAccessDenied", "SecretNotFound", "SecretStore",
+           "SecretStoreError", "SecretStoreUnavailable", "secret_store_from_settings"]
 
 KEY_FILE = "secret-store.key"
 

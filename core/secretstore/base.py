@@ -18,6 +18,21 @@ class SecretStoreError(Exception):
     """The store failed (unreachable, refused, corrupt); the message has no value."""
 
 
+class SecretStoreUnavailable(SecretStoreError):
+    """The store cannot answer now (down, sealed, unreachable): a transient condition,
+    distinct from a refusal, so callers can say so (HTTP 503, a build's reason)."""
+
+    MESSAGE = "secret store unavailable"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(f"{self.MESSAGE} ({detail})" if detail else self.MESSAGE)
+
+
+class SecretAccessDenied(SecretStoreError):
+    """The store itself refused the request (Vault's 403): the credential in use may not
+    touch that team's secrets."""
+
+
 class SecretNotFound(SecretStoreError, KeyError):
     """No such secret (or no such version of it) for the team."""
 
@@ -70,3 +85,13 @@ class SecretStore(ABC):
     @abstractmethod
     def list_names(self, team: str) -> list[str]:
         """Names of the team's secrets, sorted."""
+
+    def for_team(self, team: str) -> SecretStore:
+        """A view acting with ``team``'s credential only (one build, one request).
+
+        A backend whose server enforces per-team access (Vault) returns a view whose
+        calls for any other team are refused by the server; the local store has no
+        credentials to scope and returns itself.
+        """
+        check_names(team)
+        return self

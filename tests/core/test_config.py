@@ -49,6 +49,22 @@ def test_control_plane_passwords_are_generated_once_and_private(tmp_path):
     assert other.redis_url != first.redis_url  # each stack its own password
 
 
+def test_the_stacks_openbao_is_the_default_secret_store(tmp_path):
+    s = Settings.from_env({"RB_STATE_DIR": str(tmp_path)})
+    assert s.vault_addr == "http://127.0.0.1:8200" and s.vault_mount == "secret"
+    assert s.vault_token == "" and s.vault_token_ttl_s == 300
+    for value, name in ((s.vault_web_role_id, "vault-web-role-id"),
+                        (s.vault_web_secret_id, "vault-web-secret-id"),
+                        (s.vault_build_role_id, "vault-build-role-id"),
+                        (s.vault_build_secret_id, "vault-build-secret-id")):
+        path = tmp_path / "secrets" / name
+        assert value == path.read_text().strip() and len(value) >= 24
+        assert path.stat().st_mode & 0o077 == 0
+    assert len({s.vault_web_secret_id, s.vault_build_secret_id}) == 2
+    local = Settings.from_env({"RB_STATE_DIR": str(tmp_path), "RB_VAULT_ADDR": ""})
+    assert local.vault_addr == ""  # empty selects the local encrypted store
+
+
 def test_derived_values_follow_what_they_derive_from():
     s = Settings.from_env({"RB_REGISTRY": "reg.internal:5443", "RB_WEB_PORT": "9000"})
     assert s.registry_url == "http://reg.internal:5443"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from functools import partial
 from pathlib import Path
 
-from core.config import REPO_ROOT
+from core.config import REPO_ROOT, Settings
 from core.health import docker_check, registry_check
-from stack import procs
+from stack import procs, vault_server
 from stack.layout import Layout
 
 SERVICES = REPO_ROOT / "scripts" / "services"
@@ -34,7 +33,7 @@ def test_up_twice_is_idempotent(settings, docker_socket):
 
     second = run_services("up")
     assert second.returncode == 0, second.stderr
-    for service in ("dockerd", "registry", "redis", "token-service"):
+    for service in ("dockerd", "registry", "redis", "postgres", "vault", "token-service"):
         assert states(second.stdout)[service] in {"running", "reused"}, second.stdout
     # Base images are checked against the registry and not pushed again.
     image_lines = [line for line in second.stdout.splitlines() if line.startswith("image")]
@@ -46,30 +45,37 @@ def test_status_reports_each_service(docker_socket):
     result = run_services("status")
     assert result.returncode == 0, result.stdout
     got = {name: rest.split()[0] for name, rest in states(result.stdout).items()}
-    assert got == {"dockerd": "up", "registry": "up", "redis": "up", "token-service": "up"}
+    assert got == {name: "up" for name in ("redis", "postgres", "vault", "token-service",
+                                           "registry", "dockerd", "build-network",
+                                           "buildkitd")}
 
 
 def test_down_stops_only_what_it_started(tmp_path, settings, docker_socket, redis_url, free_port):
-    """A second stack reusing the shared dockerd and Redis starts its own registry;
-    its ``down`` stops that registry and leaves the reused services running."""
+    """A second stack reusing the shared dockerd, Redis, PostgreSQL and OpenBao starts its
+    own registry; its ``down`` stops that registry and leaves the reused services running.
+
+    The build network and buildkitd are left out: the network's fence is one per host
+    (a second stack's ``down`` would lift the first one's), and a second buildkitd is
+    the business of the buildkitd tests.
+    """
+    from stack.__main__ import SERVICES
+
     url = f"http://127.0.0.1:{free_port()}"
     env = {"RB_STATE_DIR": str(tmp_path), "RB_REGISTRY_URL": url, "RB_REGISTRY": url[7:],
-           "RB_DOCKER_SOCKET": str(settings.docker_socket), "RB_REDIS_URL": redis_url}
-    python = [sys.executable, "-m", "stack"]
-    up = subprocess.run([*python, "up", "--no-images"], capture_output=True, text=True,
-                        env={**os.environ, **env}, cwd=REPO_ROOT, timeout=120)
-    assert up.returncode == 0, up.stderr
-    assert states(up.stdout) == {"dockerd": "reused", "registry": "started", "redis": "reused",
-                                 "token-service": "reused"}
+           "RB_DOCKER_SOCKET": str(settings.docker_socket), "RB_REDIS_URL": redis_url,
+           "RB_POSTGRES_URL": settings.postgres_url, "RB_VAULT_ADDR": settings.vault_addr}
+    second = Layout(Settings.from_env({**os.environ, **env}))
+    shared = [name for name in SERVICES if name not in {"build-network", "buildkitd"}]
+    up = {name: SERVICES[name].up(second) for name in shared}
+    assert up == {"redis": "reused", "postgres": "reused", "vault": "reused",
+                  "token-service": "reused", "registry": "started", "dockerd": "reused"}
     assert registry_check(url).ok
 
-    down = subprocess.run([*python, "down"], capture_output=True, text=True,
-                          env={**os.environ, **env}, cwd=REPO_ROOT, timeout=120)
-    assert down.returncode == 0, down.stderr
-    assert states(down.stdout)["registry"] == "stopped"
-    assert states(down.stdout)["dockerd"].startswith("not ours")
+    down = {name: SERVICES[name].down(second) for name in reversed(shared)}
+    assert down == {"registry": True, **{name: False for name in shared if name != "registry"}}
     assert not registry_check(url).ok
     assert docker_check(settings.docker_socket).ok
+    assert vault_server.status(Layout(settings)).ok
 
 
 def _has_execd(pid: int, program: bytes) -> bool:
