@@ -22,11 +22,13 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.flask_secret_key, JSON_SORT_KEYS=False)
     app.extensions["rb.settings"] = settings
 
-    from app import health
-    from registry import token_service, wiring
+    from app import health, registry_token
+    from pipeline.registry_settings import registry_settings
+    from registry import wiring
 
     app.register_blueprint(health.blueprint)
-    token_service.init_app(app, settings, wiring.authenticator_for(settings))
+    registry = registry_settings(settings)
+    registry_token.init_app(app, registry, wiring.authenticator_for(registry))
     from app import api, ui, ws
 
     api.init_app(app, settings)

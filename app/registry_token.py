@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from core.config import Settings
-from registry.config import registry_state_dir
 from registry.credentials import Authenticator
 from registry.keys import SigningKey, ensure_signing_key
+from registry.settings import RegistrySettings
 from registry.tokens import ANONYMOUS, Principal, Scope, ScopeError, grant, mint_token, parse_scopes
 
 log = logging.getLogger(__name__)
@@ -78,6 +77,7 @@ def _error(status: int, message: str, code: str = "UNAUTHORIZED"):
 
 @bp.get("/v2/token")
 def get_token():
+    """Issue a token for Basic credentials (or anonymously) and the requested scopes."""
     issuer = _issuer()
     if request.args.get("service", issuer.service) != issuer.service:
         return _error(400, "unknown service", "UNSUPPORTED")
@@ -101,6 +101,7 @@ def get_token():
 
 @bp.post("/v2/token")
 def post_token():
+    """The OAuth2 ``grant_type=password`` form containerd sends; other grants get 400."""
     issuer = _issuer()
     form = request.form
     if form.get("service", issuer.service) != issuer.service:
@@ -120,18 +121,18 @@ def post_token():
     return jsonify(body)
 
 
-def make_issuer(settings: Settings, authenticator: Authenticator) -> TokenIssuer:
+def make_issuer(settings: RegistrySettings, authenticator: Authenticator) -> TokenIssuer:
     """Build the issuer from settings, creating the signing key when absent."""
     return TokenIssuer(
-        key=ensure_signing_key(registry_state_dir(settings)),
+        key=ensure_signing_key(settings.state_dir),
         authenticator=authenticator,
-        service=settings.registry_service,
-        issuer=settings.registry_issuer,
-        ttl_s=settings.registry_token_ttl_s,
+        service=settings.service,
+        issuer=settings.issuer,
+        ttl_s=settings.token_ttl_s,
     )
 
 
-def init_app(app: Flask, settings: Settings, authenticator: Authenticator) -> None:
+def init_app(app: Flask, settings: RegistrySettings, authenticator: Authenticator) -> None:
     """Serve ``/v2/token`` from ``app``.
 
     Args:

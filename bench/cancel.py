@@ -26,6 +26,7 @@ from bench.report import Row, show
 from bench.system import DockerCli, docker_settings
 from buildkit.progress import VertexStarted
 from core.config import Settings
+from pipeline.registry_settings import registry_settings
 from registry.naming import parse_ref
 from registry.wiring import system_client, team_worker_credentials
 
@@ -33,7 +34,7 @@ TEAM = "rbbench"
 
 
 def _pin(settings: Settings, ref: str) -> str:
-    with system_client(settings) as client:
+    with system_client(registry_settings(settings)) as client:
         return f"{ref.rsplit(':', 1)[0]}@{client.resolve(parse_ref(ref))}"
 
 
@@ -57,7 +58,7 @@ def cancel_once(client, settings: Settings, base: str, launcher: str) -> float:
             f"      command: exec sleep {seconds}\n")
     result = llb.compile_recipe(llb.load_recipe(text, "bench.yaml"), llb.CompileInputs(
         base_image=base, dzlaunch_image=launcher, network_mode=settings.network_mode))
-    user, secret = team_worker_credentials(settings).for_team(TEAM)
+    user, secret = team_worker_credentials(registry_settings(settings)).for_team(TEAM)
     creds = buildkit.RegistryCredentials(user, secret)
     started = threading.Event()
     step = next(s.digest for s in result.steps if s.id == "1-build-step-0")

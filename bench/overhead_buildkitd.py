@@ -33,6 +33,7 @@ from bench.report import Row, show
 from bench.system import System, busybox_recipe
 from core.config import Settings
 from core.db import Build
+from pipeline.registry_settings import registry_settings
 from registry.wiring import robot_credentials
 
 
@@ -42,7 +43,7 @@ class Buildctl:
     def __init__(self, settings: Settings, daemon: PrivateBuildkitd, slug: str,
                  pinned: dict) -> None:
         self.settings, self.daemon, self.slug, self.pinned = settings, daemon, slug, pinned
-        user, secret = robot_credentials(settings).create(slug)
+        user, secret = robot_credentials(registry_settings(settings)).create(slug)
         self.config = DockerConfig(settings.registry, user, secret)
         repo = f"{settings.registry}/{slug}/cli"
         self.cache = f"{repo}:cache"

@@ -32,6 +32,7 @@ from bench.report import Row, show
 from buildkit.progress import VertexCached, VertexCompleted
 from core.config import Settings
 from pipeline.inputs import pin
+from pipeline.registry_settings import registry_settings
 from registry.wiring import system_client, team_worker_credentials
 
 TEAM = "rbbench"
@@ -74,10 +75,10 @@ class Host:
 
 def measure(runs: int) -> dict[str, list[tuple[float, int]]]:
     base = Settings.from_env()
-    with system_client(base) as registry:
+    with system_client(registry_settings(base)) as registry:
         busybox = pin(registry, f"{base.registry}/library/busybox:latest")
         launcher = pin(registry, base.dzlaunch_image)
-    user, secret = team_worker_credentials(base).for_team(TEAM)
+    user, secret = team_worker_credentials(registry_settings(base)).for_team(TEAM)
     creds = buildkit.RegistryCredentials(user, secret)
     repo = f"{base.registry}/{TEAM}/rebuild-hosts"
     insecure = base.registry_url.startswith("http://")

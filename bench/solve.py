@@ -22,6 +22,7 @@ from bench.report import Row
 from bench.system import DockerCli, docker_settings
 from buildkit.engine import EngineClient
 from llb.pb import ops_pb2
+from pipeline.registry_settings import registry_settings
 from registry.wiring import team_worker_credentials
 
 STEPS = ("echo bench > /a", "cat /a /a > /b")
@@ -85,7 +86,8 @@ def measure(runs: int) -> dict[tuple[str, str], list[float]]:
     # Both sides pull the base with the credential a build worker holds for a team.
     docker = DockerCli.worker(settings, TEAM)
     context = docker.context(list(STEPS), "solve")
-    creds = buildkit.RegistryCredentials(*team_worker_credentials(settings).for_team(TEAM))
+    workers = team_worker_credentials(registry_settings(settings))
+    creds = buildkit.RegistryCredentials(*workers.for_team(TEAM))
     d = definition(base, host)
     options = buildkit.SolveOptions(
         image_name="rb-bench/ours:latest", push=False,

@@ -24,6 +24,7 @@ from bench.private_buildkitd import DockerConfig, PrivateBuildkitd
 from bench.report import Row, show
 from core.config import Settings
 from llb.graph import image, marshal
+from pipeline.registry_settings import registry_settings
 from registry.wiring import team_worker_credentials
 
 TEAM = "rbbench"
@@ -44,7 +45,7 @@ def definition(base: str, steps: int, token: str) -> bytes:
 def measure(runs: int, steps: int) -> dict[tuple[str, str], list[float]]:
     settings = Settings.from_env()
     base = f"{settings.registry}/library/busybox:latest"
-    user, secret = team_worker_credentials(settings).for_team(TEAM)
+    user, secret = team_worker_credentials(registry_settings(settings)).for_team(TEAM)
     creds = buildkit.RegistryCredentials(user, secret)
     data = definition(base, steps, uuid.uuid4().hex[:10])
     options = buildkit.SolveOptions(

@@ -184,17 +184,20 @@ class DockerCli:
     @classmethod
     def robot(cls, settings: Settings, team_slug: str) -> DockerCli:
         """Logged in as the team's robot, as a team's own CI would be."""
+        from pipeline.registry_settings import registry_settings
         from registry.wiring import robot_credentials
 
-        user, secret = robot_credentials(settings).create(team_slug)
+        user, secret = robot_credentials(registry_settings(settings)).create(team_slug)
         return cls(settings, user, secret, team_slug)
 
     @classmethod
     def worker(cls, settings: Settings, team_slug: str) -> DockerCli:
         """Logged in with the credential a build worker derives for the team."""
+        from pipeline.registry_settings import registry_settings
         from registry.wiring import team_worker_credentials
 
-        return cls(settings, *team_worker_credentials(settings).for_team(team_slug), team_slug)
+        workers = team_worker_credentials(registry_settings(settings))
+        return cls(settings, *workers.for_team(team_slug), team_slug)
 
     def context(self, scripts: list[str], tag: str) -> Path:
         """A build context whose Dockerfile runs ``scripts`` on the bench's busybox."""

@@ -57,20 +57,29 @@ class DaemonInfo:
 
     @property
     def pushes_in_exporter(self) -> bool:
-        """The image exporter pushes (``push=true``); Docker's ``moby`` exporter cannot,
-        so there the image goes through the Engine API afterwards."""
+        """Whether the image exporter can push by itself.
+
+        The image exporter pushes (``push=true``); Docker's ``moby`` exporter cannot,
+        so there the image goes through the Engine API afterwards.
+        """
         return not self.is_docker
 
     @property
     def oci_mediatypes(self) -> bool:
-        """Image and cache manifests may use OCI media types (``oci-mediatypes``); the
-        v0.8 exporters predate the attribute."""
+        """Whether manifests may use OCI media types.
+
+        Image and cache manifests may use OCI media types (``oci-mediatypes``); the
+        v0.8 exporters predate the attribute.
+        """
         return not self.is_docker
 
     @property
     def registry_insecure_attr(self) -> bool:
-        """Exporters and cache importers take ``registry.insecure`` per request; Docker
-        reads plain-HTTP registries from its own daemon config only."""
+        """Whether plain HTTP can be asked for per request.
+
+        Exporters and cache importers take ``registry.insecure`` per request; Docker
+        reads plain-HTTP registries from its own daemon config only.
+        """
         return not self.is_docker
 
     @property

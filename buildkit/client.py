@@ -91,7 +91,9 @@ class Client:
         return list_workers(self.connection.channel)
 
     def prune(self, all_cache: bool = True) -> int:
-        """Drop the daemon's build cache (``buildctl prune [--all]``); records in use by
+        """Drop the daemon's build cache; returns the bytes reclaimed.
+
+        Drop the daemon's build cache (``buildctl prune [--all]``); records in use by
         a running build stay.  Returns the bytes reclaimed.
 
         On Docker through the Engine API (``docker builder prune``), the interface

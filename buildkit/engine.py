@@ -22,6 +22,7 @@ from buildkit.errors import (
     PushFailed,
     looks_like_auth_error,
 )
+from llb.imageref import repo_and_tag
 
 #: Called with every JSON line of a push or pull stream (progress display).
 StreamCallback = Callable[[dict], None]
@@ -37,16 +38,6 @@ def registry_auth(username: str = "", password: str = "", server: str = "",
     else:
         payload = {}
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
-
-
-def split_ref(ref: str) -> tuple[str, str]:
-    """``host:5000/team/app:tag`` → (``host:5000/team/app``, ``tag``); default tag latest."""
-    name, _, digest = ref.partition("@")
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        repo, _, tag = name.rpartition(":")
-        return repo, tag
-    return name, "latest"
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -122,7 +113,7 @@ class EngineClient:
 
     def tag(self, source: str, target: str) -> None:
         """Tag image ``source`` as ``target`` (``repo[:tag]``)."""
-        repo, tag = split_ref(target)
+        repo, tag = repo_and_tag(target)
         query = urlencode({"repo": repo, "tag": tag})
         status, body = self.request("POST", f"/images/{quote(source, safe='')}/tag?{query}")
         if status != 201:
@@ -135,7 +126,7 @@ class EngineClient:
             AuthFailed: the registry refused the credentials.
             PushFailed: any other error line, or no digest at the end.
         """
-        repo, tag = split_ref(ref)
+        repo, tag = repo_and_tag(ref)
         path = f"/images/{quote(repo, safe='/:')}/push?{urlencode({'tag': tag})}"
         records = self._json_stream("POST", path, {"X-Registry-Auth": auth}, on_line, PushFailed)
         for record in reversed(records):
@@ -146,7 +137,7 @@ class EngineClient:
 
     def pull(self, ref: str, auth: str = "e30=", on_line: StreamCallback | None = None) -> None:
         """Pull ``ref`` into Docker's image store."""
-        repo, tag = split_ref(ref)
+        repo, tag = repo_and_tag(ref)
         path = f"/images/create?{urlencode({'fromImage': repo, 'tag': tag})}"
         self._json_stream("POST", path, {"X-Registry-Auth": auth}, on_line, BuildKitError)
 
@@ -171,22 +162,6 @@ class EngineClient:
         if status != 200:
             raise BuildKitError(f"build cache prune: HTTP {status}: {body.decode().strip()}")
         return int(json.loads(body).get("SpaceReclaimed") or 0)
-
-    def import_image(self, tar_bytes: bytes, ref: str) -> None:
-        """``docker import`` of a root filesystem tar as ``ref``."""
-        repo, tag = split_ref(ref)
-        query = urlencode({"fromSrc": "-", "repo": repo, "tag": tag})
-        status, body = self.request("POST", f"/images/create?{query}", body=tar_bytes,
-                                    headers={"Content-Type": "application/x-tar"})
-        if status != 200 or b'"error"' in body:
-            raise BuildKitError(f"import {ref}: HTTP {status}: {body.decode().strip()}")
-
-    def export_image(self, ref: str) -> bytes:
-        """``docker save`` of one image as tar bytes."""
-        status, body = self.request("GET", f"/images/{quote(ref, safe='')}/get")
-        if status != 200:
-            raise BuildKitError(f"save {ref}: HTTP {status}")
-        return body
 
 
 def _error(cls: type[BuildKitError], message: str) -> BuildKitError:

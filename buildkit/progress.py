@@ -186,9 +186,12 @@ class Tracker:
         return events
 
     def failing_vertex(self, ours: Collection[str] = ()) -> VertexFailed | None:
-        """The first vertex that failed for a reason other than cancellation, those
+        """The vertex whose failure caused the others.
+
+        The first vertex that failed for a reason other than cancellation, those
         with digests in ``ours`` first: a step's failure also fails the daemon's own
-        vertexes waiting on it (the exporter's), in no fixed order."""
+        vertexes waiting on it (the exporter's), in no fixed order.
+        """
         real = [failed for failed in self.failed if "context canceled" not in failed.error]
         for failed in real:
             if failed.digest in ours:

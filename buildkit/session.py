@@ -58,6 +58,7 @@ class SecretsService(secrets_pb2_grpc.SecretsServicer):
         self._lookup = lookup
 
     def GetSecret(self, request, context):  # noqa: N802 (grpc method name)
+        """Answer buildkitd's request for one secret by id (NOT_FOUND if unknown)."""
         value = self._lookup(request.ID)
         if value is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"secret {request.ID} not found")
@@ -77,18 +78,22 @@ class AuthService(auth_pb2_grpc.AuthServicer):
         self._lookup = lookup
 
     def Credentials(self, request, context):  # noqa: N802
+        """Answer buildkitd's request for a registry host's credentials."""
         creds = self._lookup(request.Host)
         if creds is None:
             return auth_pb2.CredentialsResponse()  # anonymous
         return auth_pb2.CredentialsResponse(Username=creds.username, Secret=creds.secret)
 
     def FetchToken(self, request, context):  # noqa: N802
+        """Unimplemented: buildkitd then fetches tokens itself with Credentials."""
         _unimplemented(context, "FetchToken")
 
     def GetTokenAuthority(self, request, context):  # noqa: N802
+        """Unimplemented: this session serves registry credentials only."""
         _unimplemented(context, "GetTokenAuthority")
 
     def VerifyTokenAuthority(self, request, context):  # noqa: N802
+        """Unimplemented: this session serves registry credentials only."""
         _unimplemented(context, "VerifyTokenAuthority")
 
 

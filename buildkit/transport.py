@@ -198,6 +198,7 @@ class Connection:
 
 
 def close_socket(sock: socket.socket) -> None:
+    """Shut down and close ``sock``, ignoring a peer that is already gone."""
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:

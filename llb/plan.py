@@ -60,6 +60,7 @@ class DefinitionFacts:
 
 @dataclass(frozen=True)
 class PlannedStep:
+    """One step of a plan: whether it would run or come from cache, and why."""
     id: str
     name: str
     digest: str
@@ -68,6 +69,7 @@ class PlannedStep:
     details: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The JSON form the API and ``dz plan`` show."""
         return {"id": self.id, "name": self.name, "digest": self.digest,
                 "action": "cached" if self.cached else "run", "reason": self.reason,
                 "details": self.details}

@@ -75,9 +75,11 @@ def provider_from_settings(settings: Settings) -> CredentialProvider:
     """The team's worker credential when the registry challenges, anonymous otherwise."""
     if not registry_requires_auth(settings):
         return AnonymousProvider()
+    from pipeline.registry_settings import registry_settings
     from registry.wiring import team_worker_credentials
 
-    return TeamWorkerProvider(settings.registry, team_worker_credentials(settings))
+    workers = team_worker_credentials(registry_settings(settings))
+    return TeamWorkerProvider(settings.registry, workers)
 
 
 def registry_client(settings: Settings, provider: CredentialProvider,

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from redis import Redis
+from redis import Redis, WatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,7 +55,7 @@ def replace_leader(redis: Redis, ident: str, old: str, new: str) -> bool:
         try:
             pipe.execute()
             return True
-        except Exception:
+        except WatchError:  # another worker changed the key first: we lost the race
             return False
 
 

@@ -18,6 +18,7 @@ from core.config import Settings
 from core.db import Build, EnvVar, Recipe, RecipeVersion, Team
 from core.teamsecrets import version_labels
 from llb import TeamNames
+from llb.imageref import split_ref
 from registry.client import RegistryClient
 from registry.naming import (
     ONE_OFF_RECIPE,
@@ -39,9 +40,7 @@ def base_reference(recipe_image: str | None, settings: Settings) -> str:
     """
     if not recipe_image:
         return settings.default_base_image
-    first, slash, _ = recipe_image.partition("/")
-    has_host = slash and ("." in first or ":" in first or first == "localhost")
-    return recipe_image if has_host else f"{settings.registry}/{recipe_image}"
+    return recipe_image if split_ref(recipe_image).host else f"{settings.registry}/{recipe_image}"
 
 
 def pin(client: RegistryClient, reference: str) -> str:

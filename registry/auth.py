@@ -1,5 +1,6 @@
-"""Bearer token negotiation for the distribution client: challenges, token fetches, and a
-cache keyed by ``(registry, scopes)``.
+"""Bearer token negotiation for the distribution client.
+
+Challenges, token fetches, and a cache keyed by ``(registry, scopes)``.
 
 One :class:`TokenSource` belongs to one set of credentials, so a team's token can never be
 sent on another team's behalf; within it, each distinct scope set has its own token,
@@ -34,15 +35,18 @@ class Credentials:
 
 
 def pull_scope(repository: str) -> str:
+    """The token scope to pull from ``repository``."""
     return f"repository:{repository}:pull"
 
 
 def push_scope(repository: str) -> str:
+    """The token scope to push to ``repository`` (pull and push)."""
     # The registry needs pull as well as push for every upload request.
     return f"repository:{repository}:pull,push"
 
 
 def delete_scope(repository: str) -> str:
+    """The token scope to delete from ``repository``."""
     return f"repository:{repository}:delete"
 
 

@@ -56,6 +56,7 @@ class RegistryClient:
         return self.transport.host
 
     def close(self) -> None:
+        """Close the client's HTTP connections."""
         self.transport.close()
 
     def __enter__(self) -> RegistryClient:

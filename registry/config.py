@@ -14,16 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from core.config import Settings
 from registry.keys import ensure_signing_key
+from registry.settings import RegistrySettings
 
 CONFIG_FILE = "config.yml"
 HTTP_SECRET_FILE = "http-secret"
-
-
-def registry_state_dir(settings: Settings) -> Path:
-    """Where the registry's keys, config, credentials and storage live."""
-    return settings.state_dir / "registry"
 
 
 @dataclass(frozen=True)
@@ -72,35 +67,35 @@ def render_registry_config(config: RegistryConfig) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def config_for(settings: Settings, directory: Path | None = None) -> RegistryConfig:
+def config_for(settings: RegistrySettings, directory: Path | None = None) -> RegistryConfig:
     """Gather the registry configuration for ``settings``, creating keys and secrets.
 
     Args:
-        settings: ``registry`` gives the listen address; ``registry_realm``,
-            ``registry_service`` and ``registry_issuer`` the token settings.
-        directory: state directory of this registry (default ``<state_dir>/registry``).
+        settings: ``host`` gives the listen address; ``realm``, ``service`` and ``issuer``
+            the token settings.
+        directory: state directory of this registry (default ``settings.state_dir``).
     """
-    directory = directory or registry_state_dir(settings)
+    directory = directory or settings.state_dir
     key = ensure_signing_key(directory)
     storage = directory / "storage"
     storage.mkdir(parents=True, exist_ok=True)
     return RegistryConfig(
-        addr=settings.registry,
-        realm=settings.registry_realm,
-        service=settings.registry_service,
-        issuer=settings.registry_issuer,
+        addr=settings.host,
+        realm=settings.realm,
+        service=settings.service,
+        issuer=settings.issuer,
         rootcertbundle=key.bundle_path,
         storage_dir=storage,
         http_secret=_http_secret(directory / HTTP_SECRET_FILE),
     )
 
 
-def write_registry_config(settings: Settings, directory: Path | None = None) -> Path:
+def write_registry_config(settings: RegistrySettings, directory: Path | None = None) -> Path:
     """Write ``config.yml`` (and its key pair) for ``settings``; return its path.
 
     Run the registry with ``docker-registry serve <path>``.
     """
-    directory = directory or registry_state_dir(settings)
+    directory = directory or settings.state_dir
     text = render_registry_config(config_for(settings, directory))
     path = directory / CONFIG_FILE
     path.write_text(text)

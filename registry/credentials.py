@@ -32,7 +32,9 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 class Authenticator(Protocol):
     """What the token service needs: credentials in, principal (or ``None``) out."""
 
-    def verify(self, username: str, password: str) -> Principal | None: ...
+    def verify(self, username: str, password: str) -> Principal | None:
+        """The principal these credentials authenticate as, or None when they do not."""
+        ...
 
 
 class CredentialExists(ValueError):
@@ -96,8 +98,11 @@ class RobotCredentials:
         return username, secret
 
     def rotate(self, team: str) -> tuple[str, str]:
-        """Replace the team's secret (creating the credential if missing); the old one stops
-        working at once.  Tokens already issued stay valid until they expire."""
+        """Replace the team's secret.
+
+        Replace the team's secret (creating the credential if missing); the old one stops
+        working at once.  Tokens already issued stay valid until they expire.
+        """
         username = robot_username(team)
         secret, salt = secrets.token_urlsafe(32), os.urandom(16)
         with closing(self._connect()) as db, db:
@@ -142,7 +147,7 @@ class SystemCredential:
 
     Args:
         path: the secret file, created with a random secret when absent.
-        username: the system user name (``settings.registry_system_user``).
+        username: the system user name (``RegistrySettings.system_user``).
     """
 
     def __init__(self, path: Path, username: str):
@@ -150,6 +155,7 @@ class SystemCredential:
         self.secret = _random_secret_file(path)
 
     def verify(self, username: str, password: str) -> Principal | None:
+        """The system principal for the system user's secret, else None."""
         if username == self.username and hmac.compare_digest(
             password.encode(), self.secret.encode()
         ):
@@ -187,6 +193,7 @@ class WorkerCredentials:
         return team + WORKER_SUFFIX, self._secret(team)
 
     def verify(self, username: str, password: str) -> Principal | None:
+        """The team's worker principal for a valid derived worker secret, else None."""
         if not username.endswith(WORKER_SUFFIX):
             return None
         try:
@@ -205,6 +212,7 @@ class ChainedAuthenticator:
         self.authenticators = authenticators
 
     def verify(self, username: str, password: str) -> Principal | None:
+        """The first principal any authenticator grants, else None."""
         for authenticator in self.authenticators:
             principal = authenticator.verify(username, password)
             if principal is not None:
@@ -238,8 +246,8 @@ def default_authenticator(directory: Path, system_user: str) -> ChainedAuthentic
     """System credential, team robots, then build workers: what the token service checks.
 
     Args:
-        directory: ``registry_state_dir(settings)``.
-        system_user: ``settings.registry_system_user``.
+        directory: ``RegistrySettings.state_dir``.
+        system_user: ``RegistrySettings.system_user``.
     """
     return ChainedAuthenticator(system_credential(directory, system_user), robot_store(directory),
                                 worker_credentials(directory))

@@ -30,8 +30,11 @@ class Unauthorized(RegistryError):
 
 
 class Denied(RegistryError):
-    """Authenticated, but the token lacks the action (``insufficient_scope``) or storage
-    refused (``DENIED``)."""
+    """The registry refused an authenticated request.
+
+    Authenticated, but the token lacks the action (``insufficient_scope``) or storage
+    refused (``DENIED``).
+    """
 
 
 class NotFound(RegistryError):

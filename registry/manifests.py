@@ -47,6 +47,7 @@ class Descriptor:
     size: int
 
     def as_json(self) -> dict:
+        """The descriptor as it appears in a manifest."""
         return {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
 
 
@@ -60,10 +61,12 @@ class Manifest:
 
     @property
     def document(self) -> dict:
+        """The manifest body parsed as JSON."""
         return json.loads(self.body)
 
     @property
     def is_index(self) -> bool:
+        """True for an image index or manifest list."""
         return self.media_type in INDEX_TYPES
 
     def blobs(self) -> list[str]:

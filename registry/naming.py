@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from llb.imageref import split_ref
+
 # distribution/reference: lower-case alphanumerics joined by ".", "_", "__" or dashes.
 PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -63,7 +65,7 @@ def validate_team(team: str) -> str:
 
 
 def validate_tag(tag: str) -> str:
-    """Check a tag against the registry's grammar (``[\\w][\\w.-]{0,127}``)."""
+    r"""Check a tag against the registry's grammar (``[\w][\w.-]{0,127}``)."""
     if not TAG.fullmatch(tag):
         raise InvalidName(f"tag {tag!r} is not a valid registry tag")
     return tag
@@ -99,9 +101,11 @@ class ImageRef:
         return self.digest or self.tag or LATEST_TAG
 
     def with_tag(self, tag: str) -> ImageRef:
+        """The same repository at another (validated) tag, without digest."""
         return ImageRef(self.registry, self.repository, validate_tag(tag), None)
 
     def with_digest(self, digest: str) -> ImageRef:
+        """The same reference pinned to ``digest``."""
         return ImageRef(self.registry, self.repository, self.tag, digest)
 
 
@@ -111,18 +115,15 @@ def parse_ref(text: str) -> ImageRef:
     Raises:
         InvalidName: no registry host, or a bad repository, tag or digest.
     """
-    rest, _, digest = text.partition("@")
-    registry, slash, path = rest.partition("/")
-    if not slash or not ("." in registry or ":" in registry or registry == "localhost"):
+    parts = split_ref(text)
+    if not parts.host:
         raise InvalidName(f"image reference {text!r} does not start with a registry host")
-    repository, tag = path, None
-    last = path.rfind(":")
-    if last > path.rfind("/"):
-        repository, tag = path[:last], validate_tag(path[last + 1 :])
+    repository, digest = parts.path, parts.digest
+    tag = None if parts.tag is None else validate_tag(parts.tag)
     validate_repository(repository)
     if digest and not DIGEST.fullmatch(digest):
         raise InvalidName(f"digest {digest!r} in {text!r} is malformed")
-    return ImageRef(registry, repository, tag, digest or None)
+    return ImageRef(parts.host, repository, tag, digest or None)
 
 
 def build_timestamp(when: dt.datetime) -> str:

@@ -53,6 +53,7 @@ class Principal:
 
     @property
     def is_anonymous(self) -> bool:
+        """True when no credentials were presented."""
         return not self.subject
 
 
@@ -91,8 +92,11 @@ def parse_scope(text: str) -> Scope:
 
 
 def parse_scopes(values: Iterable[str]) -> list[Scope]:
-    """Parse repeated ``scope`` values (each may hold several, space separated) and merge
-    scopes on the same resource, keeping first-seen order."""
+    """Parse and merge repeated ``scope`` values.
+
+    Parse repeated ``scope`` values (each may hold several, space separated) and merge
+    scopes on the same resource, keeping first-seen order.
+    """
     merged: dict[tuple[str, str], set[str]] = {}
     for value in values:
         for part in value.split():

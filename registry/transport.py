@@ -34,6 +34,7 @@ class RetryPolicy:
     max_delay: float = 4.0
 
     def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry ``attempt`` (exponential, capped)."""
         return min(self.base_delay * 2**attempt, self.max_delay)
 
 
@@ -68,6 +69,7 @@ class Transport:
         self._challenge: dict[str, str] | None = None
 
     def url(self, path: str) -> str:
+        """The absolute URL of ``path`` on the registry."""
         return urljoin(self.base_url, path.lstrip("/"))
 
     def challenge(self) -> dict[str, str]:
@@ -146,4 +148,5 @@ class Transport:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
+        """Close the HTTP session."""
         self.session.close()

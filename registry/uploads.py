@@ -1,5 +1,8 @@
-"""Blob uploads: one ``PUT``, or ``PATCH`` chunks then ``PUT``, restarted on transient
-failures from the first byte (the registry may have lost the session)."""
+"""Blob uploads.
+
+Blob uploads: one ``PUT``, or ``PATCH`` chunks then ``PUT``, restarted on transient
+failures from the first byte (the registry may have lost the session).
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""Building the registry pieces from settings: what the app, the worker and the
-services script call, so none of them needs to know the file layout under
-``<state_dir>/registry``."""
+"""Building the registry pieces from settings.
+
+What the app, the worker and the services script call, so none of them needs to know
+the file layout under ``RegistrySettings.state_dir``.
+"""
 
 from __future__ import annotations
 
-from core.config import Settings
 from registry.auth import Credentials
 from registry.client import RegistryClient
-from registry.config import registry_state_dir
 from registry.credentials import (
     ChainedAuthenticator,
     RobotCredentials,
@@ -17,29 +17,30 @@ from registry.credentials import (
     system_credential,
     worker_credentials,
 )
+from registry.settings import RegistrySettings
 
 
-def authenticator_for(settings: Settings) -> ChainedAuthenticator:
+def authenticator_for(settings: RegistrySettings) -> ChainedAuthenticator:
     """The token service's credential check: the system user, then team robots."""
-    return default_authenticator(registry_state_dir(settings), settings.registry_system_user)
+    return default_authenticator(settings.state_dir, settings.system_user)
 
 
-def robot_credentials(settings: Settings) -> RobotCredentials:
+def robot_credentials(settings: RegistrySettings) -> RobotCredentials:
     """The team robot store (``create(team)``, ``rotate(team)``, ``verify``)."""
-    return robot_store(registry_state_dir(settings))
+    return robot_store(settings.state_dir)
 
 
-def team_worker_credentials(settings: Settings) -> WorkerCredentials:
+def team_worker_credentials(settings: RegistrySettings) -> WorkerCredentials:
     """The per-team credentials build workers derive (``for_team(team)``)."""
-    return worker_credentials(registry_state_dir(settings))
+    return worker_credentials(settings.state_dir)
 
 
-def system_credentials(settings: Settings) -> Credentials:
+def system_credentials(settings: RegistrySettings) -> Credentials:
     """The seeding/administration credential (its secret is created on first use)."""
-    cred = system_credential(registry_state_dir(settings), settings.registry_system_user)
+    cred = system_credential(settings.state_dir, settings.system_user)
     return Credentials(cred.username, cred.secret)
 
 
-def system_client(settings: Settings) -> RegistryClient:
-    """A client for ``settings.registry_url`` holding the system credential."""
-    return RegistryClient(settings.registry_url, system_credentials(settings))
+def system_client(settings: RegistrySettings) -> RegistryClient:
+    """A client for ``settings.url`` holding the system credential."""
+    return RegistryClient(settings.url, system_credentials(settings))

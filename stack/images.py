@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import Settings
+from pipeline.registry_settings import registry_settings
 from registry.seed import seed_rootfs
 from registry.wiring import system_client
 from stack import rootfs
@@ -43,7 +44,7 @@ def base_images(dzlaunch_tag: str) -> list[BaseImage]:
 def seed(layout: Layout, image: BaseImage, log: Callable[[str], None] = print) -> str:
     """Make sure ``image`` is in the registry; returns what was done."""
     tar = image.make_tar(layout.images_cache, layout.settings)
-    client = system_client(layout.settings)
+    client = system_client(registry_settings(layout.settings))
     result = seed_rootfs(client, image.repository, image.tag, tar, config=image.config)
     if result.skipped:
         return "present"

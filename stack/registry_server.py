@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 
 from core.health import Check, registry_check
+from pipeline.registry_settings import registry_settings
 from registry.config import write_registry_config
 from stack import procs
 from stack.layout import Layout
@@ -19,7 +20,7 @@ NAME = "registry"
 def start(layout: Layout, name: str = NAME, timeout: float = 20) -> None:
     """Start a registry for ``layout.settings`` (tests give other names and ports)."""
     settings = layout.settings
-    config = write_registry_config(settings)
+    config = write_registry_config(registry_settings(settings))
     binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
     procs.spawn([binary, "serve", str(config)], layout.run(name), layout.log(name))
     if not procs.wait_until(lambda: registry_check(settings.registry_url).ok, timeout):

@@ -123,11 +123,12 @@ def spare_registry(tmp_path, settings: Settings, free_port):
 def pull_credentials(settings: Settings):
     """Robot credentials of the test team ``rbtest``: pull on ``library/``, push on
     ``rbtest/`` (what a build worker holds for its team)."""
+    from pipeline.registry_settings import registry_settings
     from registry.auth import Credentials
     from registry.credentials import CredentialExists
     from registry.wiring import robot_credentials
 
-    robots = robot_credentials(settings)
+    robots = robot_credentials(registry_settings(settings))
     try:
         username, secret = robots.create("rbtest")
     except CredentialExists:
@@ -154,11 +155,12 @@ def pushed_image_bytes(settings: Settings, ref: str) -> bytes:
     decompressed (what a canary scan searches)."""
     import gzip
 
+    from pipeline.registry_settings import registry_settings
     from registry.naming import parse_ref
     from registry.wiring import system_client
 
     parsed = parse_ref(ref)
-    with system_client(settings) as client:
+    with system_client(registry_settings(settings)) as client:
         manifest = client.get_manifest(parsed.repository, parsed.reference)
         parts = [manifest.body]
         for digest in manifest.blobs():

@@ -26,6 +26,7 @@ from llb.graph.fileop import copy, mkdir, mkfile
 from llb.graph.marshal import marshal
 from llb.graph.sources import image
 from llb.graph.state import State
+from llb.imageref import split_ref
 from llb.recipe import semantic
 from llb.recipe.diagnostics import RecipeError
 from llb.recipe.models import Recipe
@@ -90,9 +91,7 @@ def _check_names(ctx: Context) -> None:
 
 
 def _in_namespace(ref: str, namespace: str) -> bool:
-    first, _, rest = ref.partition("/")
-    path = rest if rest and ("." in first or ":" in first or first == "localhost") else ref
-    return path.startswith((f"{namespace}/", "library/"))
+    return split_ref(ref).path.startswith((f"{namespace}/", "library/"))
 
 
 def _setup(ctx: Context) -> State:

@@ -84,8 +84,11 @@ class Context:
         self.errors.append(source.diag(path, message))
 
     def split_env(self, env: dict[str, str]) -> SplitEnv:
-        """:func:`environment.split` of ``env``, once per distinct env in a compile
-        (every apt-get step shares its phase's)."""
+        """The split of ``env``, computed once per compile.
+
+        :func:`environment.split` of ``env``, once per distinct env in a compile
+        (every apt-get step shares its phase's).
+        """
         key = tuple(env.items())
         found = self._splits.get(key)
         if found is None:

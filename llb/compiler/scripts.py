@@ -1,6 +1,9 @@
-"""Shell scripts for steps that dzlaunch runs instead of BuildKit file ops or sources:
+"""Shell scripts for the steps dzlaunch runs.
+
+Shell scripts for steps that dzlaunch runs instead of BuildKit file ops or sources:
 every non-command step of the launch phase, build files whose content holds a
-secret, and git clones that need an SSH key or a token at launch."""
+secret, and git clones that need an SSH key or a token at launch.
+"""
 
 from __future__ import annotations
 

@@ -38,8 +38,11 @@ class Definition:
 
     @classmethod
     def adopt(cls, definition: pb.Definition, digests: tuple[str, ...]) -> Definition:
-        """Wrap a message nobody else holds, with its ops' digests already known
-        (the marshaller's): no copy, no second hashing."""
+        """Wrap a marshalled message without copying it.
+
+        Wrap a message nobody else holds, with its ops' digests already known
+        (the marshaller's): no copy, no second hashing.
+        """
         self = object.__new__(cls)
         object.__setattr__(self, "_pb", definition)
         object.__setattr__(self, "_bytes", None)

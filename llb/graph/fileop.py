@@ -1,9 +1,9 @@
-"""File ops: chains of mkdir / mkfile / rm / copy applied to a state in one op.
+r"""File ops: chains of mkdir / mkfile / rm / copy applied to a state in one op.
 
 Build a chain with the module functions and the chaining methods, then apply it
 with ``state.file(chain)``:
 
-    >>> chain = mkdir("/usr/lib/devzero", 0o755, parents=True).mkfile("/etc/motd", 0o644, b"hi\\n")
+    >>> chain = mkdir("/usr/lib/devzero", 0o755, parents=True).mkfile("/etc/motd", 0o644, b"hi\n")
     >>> st = image("busybox").file(chain, custom_name="[build 1/3] layout")
 """
 
@@ -171,7 +171,13 @@ def copy(
         dest: path inside the state the op applies to.
         owner: as for :func:`mkdir`; a name resolves against the destination state.
         mode: permission bits for the copied files (None keeps them).
+        follow_symlinks: copy what a symlink ``src`` points to, not the link.
+        dir_contents_only: copy a directory's contents, not the directory itself.
+        attempt_unpack: unpack a ``src`` archive into ``dest``.
         create_dest_path: create missing parent directories of ``dest``.
+        allow_wildcard: let ``src`` hold glob characters.
+        allow_empty_wildcard: a glob that matches nothing is not an error.
+        created_ns: timestamp (ns since the epoch) for the copied files; None keeps theirs.
         include_patterns: needs BuildKit v0.9+ (``file.copy.includepatterns``).
         exclude_patterns: needs BuildKit v0.9+.
     """

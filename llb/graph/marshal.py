@@ -84,8 +84,11 @@ def marshal(state: State, platform: Platform = LINUX_AMD64) -> Definition:
 
 @lru_cache(maxsize=4096)
 def _location_pb(source_index: int, ranges: tuple[Range, ...]) -> pb.Location:
-    """A location message; the same recipe lines recur in every compile of a recipe,
-    so they are built once (callers copy them into the Definition, never mutate)."""
+    """A cached location message.
+
+    A location message; the same recipe lines recur in every compile of a recipe,
+    so they are built once (callers copy them into the Definition, never mutate).
+    """
     return pb.Location(
         sourceIndex=source_index,
         ranges=[

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..imageref import DEFAULT_HOST, split_ref
 from . import paths
 from .state import Output, State
 from .types import GraphError, OpMeta, Platform, op_meta
@@ -61,22 +62,15 @@ def normalize_image_ref(ref: str) -> str:
     Raises:
         GraphError: when ``ref`` is not a valid reference.
     """
-    name, _, digest = ref.partition("@")
+    parts = split_ref(ref)
+    digest, tag = parts.digest, parts.tag
     if digest and not _DIGEST_RE.match(digest):
         raise GraphError(f"image reference {ref!r}: invalid digest")
-    tag = ""
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > last_slash:
-        name, tag = name[:colon], name[colon + 1 :]
-        if not _TAG_RE.match(tag):
-            raise GraphError(f"image reference {ref!r}: invalid tag {tag!r}")
-    domain, sep, rest = name.partition("/")
-    is_domain = sep and (
-        any(c in domain for c in ".:") or domain == "localhost" or domain.lower() != domain
-    )
-    if not is_domain:
-        domain, rest = "docker.io", name
+    if tag is not None and not _TAG_RE.match(tag):
+        raise GraphError(f"image reference {ref!r}: invalid tag {tag!r}")
+    domain, rest = parts.host, parts.path
+    if not domain:
+        domain = DEFAULT_HOST
     elif domain == "index.docker.io":
         domain = "docker.io"
     if domain == "docker.io" and "/" not in rest:

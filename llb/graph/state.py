@@ -75,11 +75,6 @@ class State:
     hostname: str = ""
     platform: Platform | None = None
 
-    @property
-    def is_scratch(self) -> bool:
-        """True for the empty filesystem."""
-        return self.output is None
-
     def with_output(self, output: Output | None) -> State:
         """The same settings over another filesystem."""
         return evolve(self, output=output)
@@ -120,16 +115,6 @@ class State:
     def with_security(self, security: SecurityMode | str) -> State:
         """Set the exec security mode."""
         return evolve(self, security=_enum(SecurityMode, security))
-
-    def with_hostname(self, hostname: str) -> State:
-        """Set the exec hostname."""
-        return evolve(self, hostname=hostname)
-
-    def with_platform(self, platform: Platform | str) -> State:
-        """Set the platform of ops built from this state."""
-        if isinstance(platform, str):
-            platform = Platform.parse(platform)
-        return evolve(self, platform=platform)
 
     def run(self, args: Iterable[str], **options: Any) -> ExecState:
         """Run a command on this filesystem; see :func:`llb.graph.exec.run`."""

@@ -63,9 +63,12 @@ def encode(message: Message) -> bytes:
 
 
 def encode_with_member(message: Message, member: tuple[str, Message]) -> bytes:
-    """:func:`encode` of ``message`` with its oneof member ``member`` = (field name,
+    """Encode a message plus one oneof member, in Go's field order.
+
+    :func:`encode` of ``message`` with its oneof member ``member`` = (field name,
     value) set, for a message built without it: Go writes the ordinary fields, then
-    the member, so the two parts are encoded one after the other."""
+    the member, so the two parts are encoded one after the other.
+    """
     name, value = member
     out = bytearray()
     _encode_message(message, out, fast=True)
@@ -301,8 +304,11 @@ def _varint_entry(entry_tag: bytes, key: str, value: int) -> bytes:
 
 
 def _encode_simple_map(number: int, value_fd: FieldDescriptor, mapping, out: bytearray) -> None:
-    """String-keyed map entries whose values need no reordering, written inline
-    (the Definition's metadata caps and source locations: hundreds per compile)."""
+    """Encode string-keyed map entries inline.
+
+    String-keyed map entries whose values need no reordering, written inline
+    (the Definition's metadata caps and source locations: hundreds per compile).
+    """
     entry_tag, key_tag, value_tag = _tag(number, _WIRE_LEN), _tag(1, _WIRE_LEN), None
     kind = value_fd.type
     if kind in _VARINT_TYPES:

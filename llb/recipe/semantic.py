@@ -1,5 +1,8 @@
-"""Rules that span fields or need the phase: duplicates, user secrets in build,
-step limits, unknown secrets (with team data) and the spec's warnings (§12)."""
+"""Recipe rules that span fields or need the phase.
+
+Rules that span fields or need the phase: duplicates, user secrets in build,
+step limits, unknown secrets (with team data) and the spec's warnings (§12).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``/v2/token`` endpoint, through Flask's test client on a real app."""
+"""The ``/v2/token`` endpoint (app/registry_token.py), through Flask's test client."""
 
 from __future__ import annotations
 
@@ -10,21 +10,22 @@ import jwt
 import pytest
 from flask import Flask
 
+from app import registry_token
 from core.config import Settings
-from registry import token_service
-from registry.config import registry_state_dir
+from pipeline.registry_settings import registry_settings
 from registry.credentials import default_authenticator, robot_store, system_credential
 from registry.keys import ensure_signing_key
+from registry.settings import RegistrySettings
 
 
 @pytest.fixture
 def env(settings: Settings, tmp_path):
-    conf = settings.with_overrides(state_dir=tmp_path)
-    state = registry_state_dir(conf)
+    conf = registry_settings(settings.with_overrides(state_dir=tmp_path))
+    state = conf.state_dir
     app = Flask("t")
-    token_service.init_app(app, conf, default_authenticator(state, conf.registry_system_user))
+    registry_token.init_app(app, conf, default_authenticator(state, conf.system_user))
     acme = robot_store(state).create("acme")
-    system = system_credential(state, conf.registry_system_user)
+    system = system_credential(state, conf.system_user)
     return conf, app.test_client(), acme, (system.username, system.secret)
 
 
@@ -32,19 +33,19 @@ def basic(user: str, password: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
-def claims(conf: Settings, token: str) -> dict:
-    key = ensure_signing_key(registry_state_dir(conf))
+def claims(conf: RegistrySettings, token: str) -> dict:
+    key = ensure_signing_key(conf.state_dir)
     return jwt.decode(
         token,
         key.private_key.public_key(),
         algorithms=["ES256"],
-        audience=conf.registry_service,
-        issuer=conf.registry_issuer,
+        audience=conf.service,
+        issuer=conf.issuer,
     )
 
 
 def get(client, conf, creds=None, **params):
-    query = {"service": conf.registry_service, **params}
+    query = {"service": conf.service, **params}
     return client.get("/v2/token", query_string=query, headers=basic(*creds) if creds else {})
 
 
@@ -59,7 +60,7 @@ def test_team_gets_its_namespace_and_library_pull_only(env):
     assert response.status_code == 200
     body = response.get_json()
     assert body["token"] == body["access_token"]
-    assert body["expires_in"] == conf.registry_token_ttl_s
+    assert body["expires_in"] == conf.token_ttl_s
     dt.datetime.strptime(body["issued_at"], "%Y-%m-%dT%H:%M:%SZ")  # RFC 3339, not an int
     access = {a["name"]: a["actions"] for a in claims(conf, body["token"])["access"]}
     assert access == {"acme/app": ["pull", "push"], "globex/app": [], "library/busybox": ["pull"]}
@@ -114,7 +115,7 @@ def test_containerd_password_grant_post(env):
         "grant_type": "password",
         "username": acme[0],
         "password": acme[1],
-        "service": conf.registry_service,
+        "service": conf.service,
         "scope": "repository:acme/app:pull,push repository:globex/app:pull",
         "client_id": "containerd-client",
     }
@@ -129,7 +130,7 @@ def test_containerd_password_grant_post(env):
 
 def test_refresh_grant_is_refused_so_clients_fall_back(env):
     conf, client, _, _ = env
-    form = {"grant_type": "refresh_token", "refresh_token": "x", "service": conf.registry_service}
+    form = {"grant_type": "refresh_token", "refresh_token": "x", "service": conf.service}
     assert client.post("/v2/token", data=form).status_code == 400
 
 

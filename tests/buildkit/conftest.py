@@ -78,12 +78,13 @@ def registry_auth_header(settings, pull_credentials) -> str:
 def busybox(request, settings, daemon, registry_auth_header) -> str:
     """``<registry>/library/busybox:latest`` (seeded by ``scripts/services up``); on
     Docker also pulled into dockerd (the Engine's image store serves its solves)."""
+    from pipeline.registry_settings import registry_settings
     from registry.naming import parse_ref
     from registry.wiring import system_client
 
     ref = f"{settings.registry}/library/busybox:latest"
     parsed = parse_ref(ref)
-    with system_client(settings) as registry:
+    with system_client(registry_settings(settings)) as registry:
         try:
             registry.get_manifest(parsed.repository, parsed.reference)
         except Exception as err:  # any failure here means the seed is missing

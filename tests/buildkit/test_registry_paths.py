@@ -21,6 +21,7 @@ from buildkit.pb import auth_pb2, auth_pb2_grpc
 from buildkit.session import AuthService
 from buildkit.solve import SolveRun
 from llb.pb import ops_pb2
+from pipeline.registry_settings import registry_settings
 from registry.naming import parse_ref
 from registry.wiring import system_client
 from tests.conftest import free_tcp_port, need
@@ -201,7 +202,8 @@ def test_a_plain_http_registry_off_loopback_takes_the_image_and_its_cache(
         return
     result = client.solve(graph.definition(head), options)
 
-    with system_client(settings) as registry:  # the same storage, seen on loopback
+    # the same storage, seen on loopback
+    with system_client(registry_settings(settings)) as registry:
         assert registry.resolve(parse_ref(f"{settings.registry}/rbtest/plain-{token}:v1")) \
             == result.image_digest
         registry.resolve(parse_ref(f"{settings.registry}/rbtest/plain-{token}:cache"))

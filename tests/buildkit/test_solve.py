@@ -11,6 +11,7 @@ import pytest
 import buildkit
 from buildkit.progress import LogChunk, VertexCached, VertexCompleted, VertexStarted
 from buildkit.render import PlainRenderer, to_json
+from pipeline.registry_settings import registry_settings
 from registry.naming import parse_ref
 from registry.wiring import system_client
 from tests.conftest import pushed_image_bytes
@@ -85,7 +86,7 @@ def test_image_config_is_applied_and_survives_push_and_pull(
         assert any(e.kind == "progress" and e.id.startswith("pushing") for e in events)
     # What a pull gets: the manifest the solve reported, with the config applied.
     parsed = parse_ref(name)
-    with system_client(settings) as registry:
+    with system_client(registry_settings(settings)) as registry:
         manifest = registry.get_manifest(parsed.repository, parsed.reference)
         image = json.loads(registry.get_blob(parsed.repository,
                                              manifest.document["config"]["digest"]))

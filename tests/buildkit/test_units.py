@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from buildkit.engine import registry_auth, split_ref
+from buildkit.engine import registry_auth
 from buildkit.errors import DaemonUnreachable
-from buildkit.options import ImageConfig, registry_host
+from buildkit.options import ImageConfig
 from buildkit.transport import Connection, parse_address
 from core.config import REPO_ROOT
 
@@ -42,20 +42,6 @@ def test_registry_auth_is_urlsafe_base64_with_padding():
     assert registry_auth() == "e30="
     token = json.loads(base64.urlsafe_b64decode(registry_auth(identity_token="t", server="h")))
     assert token == {"identitytoken": "t", "serveraddress": "h"}
-
-
-@pytest.mark.parametrize("ref,repo,tag", [
-    ("127.0.0.1:5000/team/app:v1", "127.0.0.1:5000/team/app", "v1"),
-    ("127.0.0.1:5000/team/app", "127.0.0.1:5000/team/app", "latest"),
-    ("busybox", "busybox", "latest"),
-])
-def test_split_ref(ref, repo, tag):
-    assert split_ref(ref) == (repo, tag)
-
-
-def test_registry_host():
-    assert registry_host("127.0.0.1:5000/t/a:1") == "127.0.0.1:5000"
-    assert registry_host("library/busybox") == "docker.io"
 
 
 def test_image_config_json_holds_only_what_was_set():

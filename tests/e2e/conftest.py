@@ -10,10 +10,11 @@ from core.config import Settings
 @pytest.fixture(scope="session")
 def pinned(settings: Settings):
     """Resolves ``<registry>/library/...`` tags to digests, as the pipeline does first."""
+    from pipeline.registry_settings import registry_settings
     from registry.naming import parse_ref
     from registry.wiring import system_client
 
-    client = system_client(settings)
+    client = system_client(registry_settings(settings))
 
     def pin(ref: str) -> str:
         parsed = parse_ref(ref)

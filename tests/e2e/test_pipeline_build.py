@@ -9,6 +9,7 @@ import pytest
 import buildkit
 from buildkit.engine import EngineClient
 from core.db import BuildState
+from pipeline.registry_settings import registry_settings
 from registry.auth import Credentials
 from registry.client import RegistryClient
 from registry.errors import Denied
@@ -28,10 +29,10 @@ def test_busybox_recipe_builds_pushes_and_records_steps_and_log(pipeline):
     assert build.state is BuildState.SUCCEEDED, build.error_message
     ref = parse_ref(build.image_ref)
     assert ref.repository.startswith(f"{team.slug}/")
-    with system_client(pipeline.settings) as client:
+    with system_client(registry_settings(pipeline.settings)) as client:
         assert client.resolve(ref) == build.image_digest
     # Pushed by the worker path, the image is pullable by its team and by no other.
-    workers = team_worker_credentials(pipeline.settings)
+    workers = team_worker_credentials(registry_settings(pipeline.settings))
     url = pipeline.settings.registry_url
     with RegistryClient(url, Credentials(*workers.for_team(team.slug))) as own:
         assert own.resolve(ref) == build.image_digest

@@ -17,6 +17,7 @@ import llb
 from buildkit.errors import SolveFailed
 from buildkit.progress import LogChunk, VertexStarted
 from core.config import REPO_ROOT, Settings
+from pipeline.registry_settings import registry_settings
 from registry.naming import parse_ref
 from registry.wiring import system_client
 
@@ -96,7 +97,7 @@ def test_example_recipe_builds_and_launches(settings, pinned, buildkit_client, p
 
     # Whichever engine built it, the image is what the registry serves.
     parsed = parse_ref(image)
-    with system_client(settings) as registry:
+    with system_client(registry_settings(settings)) as registry:
         manifest = registry.get_manifest(parsed.repository, parsed.reference)
         config = json.loads(registry.get_blob(parsed.repository,
                                               manifest.document["config"]["digest"]))["config"]

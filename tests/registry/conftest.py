@@ -23,8 +23,9 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from app import registry_token
 from core.config import Settings
-from registry import token_service
+from pipeline.registry_settings import registry_settings
 from registry.auth import Credentials
 from registry.client import RegistryClient
 from registry.config import write_registry_config
@@ -92,7 +93,8 @@ class TokenServer:
 
     def __init__(self, settings: Settings, port: int):
         app = Flask("registry-token-test")
-        token_service.init_app(app, settings, authenticator_for(settings))
+        registry = registry_settings(settings)
+        registry_token.init_app(app, registry, authenticator_for(registry))
         self.app = app
         self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -123,7 +125,7 @@ class TokenRegistry:
         return self.settings.state_dir / "registry"
 
     def system(self) -> Credentials:
-        return system_credentials(self.settings)
+        return system_credentials(registry_settings(self.settings))
 
     def team(self, team: str) -> Credentials:
         """Robot credentials for ``team``, made once per registry (secrets show once)."""
@@ -148,7 +150,7 @@ def start_token_registry(base: Settings, state_dir: Path) -> TokenRegistry:
         registry_url=f"http://127.0.0.1:{registry_port}",
         registry_realm=f"http://127.0.0.1:{token_port}/v2/token",
     )
-    config = write_registry_config(settings)
+    config = write_registry_config(registry_settings(settings))
     tokens = TokenServer(settings, token_port)
     tokens.start()
     process = RegistryProcess(config, settings.registry_url, config.parent / "registry.log")

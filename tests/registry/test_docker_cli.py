@@ -6,31 +6,19 @@ which dockerd treats as insecure (plain HTTP) by default, and the realm is on th
 
 from __future__ import annotations
 
-import http.client
-import socket
 import subprocess
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
-from registry.engine import push_outcome, registry_auth_header
+from buildkit.engine import EngineClient, registry_auth
+from buildkit.errors import AuthFailed
 from registry.errors import Denied, NotFound
 from tests.registry.conftest import make_image, push_image
 
 DOCKER = "/usr/bin/docker"  # Debian's client, not an unrelated newer one on PATH
 
 pytestmark = pytest.mark.docker
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path: Path):
-        super().__init__("docker")
-        self.path = str(path)
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(self.path)
 
 
 @pytest.fixture(scope="module")
@@ -100,21 +88,6 @@ def test_login_with_a_wrong_secret_fails(docker_socket, images, tmp_path):
     assert "unauthorized" in result.stderr
 
 
-def engine_push(socket_path: Path, ref: str, auth: str) -> list[bytes]:
-    name, _, tag = ref.rpartition(":")
-    conn = UnixHTTPConnection(socket_path)
-    conn.request(
-        "POST",
-        f"/images/{quote(name, safe='')}/push?tag={tag}",
-        headers={"X-Registry-Auth": auth},
-    )
-    response = conn.getresponse()
-    assert response.status == 200  # even a failed push answers 200: read the stream
-    lines = response.read().splitlines()
-    conn.close()
-    return lines
-
-
 def test_engine_push_with_team_credentials_lands_only_in_its_namespace(
     acme_cli, images, docker_socket
 ):
@@ -127,15 +100,17 @@ def test_engine_push_with_team_credentials_lands_only_in_its_namespace(
     for ref in (own, foreign):
         pulled.append(ref)
         assert run("tag", source, ref).returncode == 0
-    auth = registry_auth_header(images.team("acme"), host)
+    creds = images.team("acme")
+    auth = registry_auth(creds.username, creds.password, host)
+    engine = EngineClient(docker_socket)
 
-    outcome = push_outcome(engine_push(docker_socket, own, auth))
-    assert outcome["Digest"].startswith("sha256:")
-    with pytest.raises(Denied):
-        push_outcome(engine_push(docker_socket, foreign, auth))
+    digest = engine.push(own, auth=auth)
+    assert digest.startswith("sha256:")
+    with pytest.raises(AuthFailed, match="denied"):
+        engine.push(foreign, auth=auth)
 
     with images.client(images.team("acme")) as acme:
-        assert acme.resolve(own) == outcome["Digest"]
+        assert acme.resolve(own) == digest
     with images.client(images.team("globex")) as globex:
         with pytest.raises(Denied):
             globex.resolve(own)

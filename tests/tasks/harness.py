@@ -181,6 +181,7 @@ def make_pipeline(settings: Settings, root: Path, database_url: str | None = Non
 
 def ensure_dzlaunch_image(settings: Settings) -> str:
     """The pinned dzlaunch image must exist; seed it from the built binary if needed."""
+    from pipeline.registry_settings import registry_settings
     from registry.errors import RegistryError
     from registry.naming import parse_ref
     from registry.wiring import system_client
@@ -188,7 +189,7 @@ def ensure_dzlaunch_image(settings: Settings) -> str:
     from stack.layout import Layout
 
     ref = parse_ref(settings.dzlaunch_image)
-    with system_client(settings) as client:
+    with system_client(registry_settings(settings)) as client:
         try:
             return client.resolve(ref)
         except RegistryError:
