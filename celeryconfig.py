@@ -1,12 +1,9 @@
-"""Celery settings only (lowercase), read from the environment through core.config."""
+"""Celery settings that do not depend on the deployment (lowercase, Celery's names).
 
-from core.config import Settings as _Settings
-from pipeline.control import redelivery_after_s as _redelivery_after_s
+The broker, the result backend and the visibility timeout come from the application's
+settings in ``tasks.celery_app.make_celery``: nothing here reads the environment.
+"""
 
-_settings = _Settings.from_env()
-
-broker_url = _settings.redis_url
-result_backend = _settings.redis_url
 task_serializer = "json"
 result_serializer = "json"
 accept_content = ["json"]
@@ -22,10 +19,6 @@ task_routes = {
     "tasks.build.*": {"queue": "buildqd"},
 }
 result_expires = 24 * 3600
-# Redis redelivers unacknowledged tasks after this; it must outlast the longest build.
-# (A waiting build's message held by a killed worker is resent sooner by the reaper:
-# see the leases in pipeline/control.py.)
-broker_transport_options = {"visibility_timeout": _redelivery_after_s(_settings.build_timeout_s)}
 task_track_started = True
 worker_send_task_events = True
 task_send_sent_event = True

@@ -1,53 +1,18 @@
-"""The inputs and outputs of a solve: options, image config, result."""
+"""The inputs and outputs of a solve: options, image config, result.
+
+``ImageConfig`` is the compiler's type (``llb.compiler.image_config``), re-exported: one
+type from the compile stage through the queue to the gateway, and llb may not import us.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from buildkit.session import CredentialLookup, SecretLookup, anonymous, no_secrets
-
-
-@dataclass(frozen=True)
-class ImageConfig:
-    """The runtime config written into the image (OCI ``config`` object).
-
-    ``env`` entries are ``KEY=value``; include ``PATH`` since this config replaces
-    the base image's.  ``None`` for ``cmd``/``entrypoint`` leaves them unset.
-    """
-
-    env: tuple[str, ...] = ()
-    user: str = ""
-    working_dir: str = ""
-    cmd: tuple[str, ...] | None = None
-    entrypoint: tuple[str, ...] | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-    def to_json(self, os_name: str = "linux", architecture: str = "amd64") -> bytes:
-        """The image config JSON the exporter expects (rootfs filled in by the daemon)."""
-        config: dict = {}
-        if self.env:
-            config["Env"] = list(self.env)
-        if self.user:
-            config["User"] = self.user
-        if self.working_dir:
-            config["WorkingDir"] = self.working_dir
-        if self.cmd is not None:
-            config["Cmd"] = list(self.cmd)
-        if self.entrypoint is not None:
-            config["Entrypoint"] = list(self.entrypoint)
-        if self.labels:
-            config["Labels"] = dict(self.labels)
-        image = {
-            "architecture": architecture,
-            "os": os_name,
-            "config": config,
-            "rootfs": {"type": "layers", "diff_ids": []},
-            "history": [],
-        }
-        return json.dumps(image, sort_keys=True).encode()
+from llb.compiler.image_config import ImageConfig
+from llb.imageref import registry_host
 
 
 @dataclass(frozen=True)
@@ -100,14 +65,6 @@ class SolveResult:
     image_id: str
     exporter_response: Mapping[str, str]
     ref: str
-
-
-def registry_host(ref: str) -> str:
-    """The registry host of an image reference (``127.0.0.1:5000/x/y:z`` → ``127.0.0.1:5000``)."""
-    first, sep, _ = ref.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return "docker.io"
 
 
 def is_loopback(host: str) -> bool:

@@ -31,11 +31,12 @@ from buildkit.errors import (
     from_rpc_error,
     looks_like_auth_error,
 )
-from buildkit.options import SolveOptions, SolveResult, plain_http_attrs, registry_host
+from buildkit.options import SolveOptions, SolveResult, plain_http_attrs
 from buildkit.pb import control_pb2, control_pb2_grpc, gateway_pb2, gateway_pb2_grpc, rpc_status_pb2
 from buildkit.progress import Event, PushProgress, Tracker
 from buildkit.session import Session
 from buildkit.transport import Connection
+from llb.imageref import registry_host
 
 log = logging.getLogger(__name__)
 EventCallback = Callable[[Event], None]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import update
 
@@ -22,28 +23,44 @@ from core.db import Build, BuildState, Team, utcnow
 from core.logevents import HEADER, Entry
 from core.secretstore import SecretStoreError
 from pipeline import headers
+from pipeline.buildplan import BuildPlan
 from pipeline.control import ALIVE_TTL_S, Heartbeat
 from pipeline.finalize import finish_build
 from pipeline.logwriter import LogWriter
 from pipeline.secrets import SecretUnavailable, fetch
 from pipeline.services import Services
-from pipeline.solving import SolveOutcome, cache_sources, run_solve, solve_options, tag_latest
+from pipeline.solving import (
+    SolveKind,
+    SolveOutcome,
+    cache_sources,
+    run_solve,
+    solve_options,
+    tag_latest,
+)
 from pipeline.steps import StepRecorder
 
 log = logging.getLogger(__name__)
 S = BuildState
 
 
+class Next(StrEnum):
+    """What the task does after the stage (string-valued: the task returns it)."""
+
+    DONE = "done"
+    WAIT = "wait"  # for a team slot, the compile stage or another worker: no retry used
+    RETRY = "retry"  # after a transient fault: counts against the retries
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What the task should do next: ``done``, ``wait`` (slot) or ``retry`` (transient)."""
+    """What the task should do next, after how long, and why."""
 
-    action: str
+    action: Next
     delay: float = 0.0
     reason: str = ""
 
 
-DONE = Outcome("done")
+DONE = Outcome(Next.DONE)
 
 
 def build_image(services: Services, build_id: str, worker: str, *, retries: int = 0,
@@ -54,19 +71,19 @@ def build_image(services: Services, build_id: str, worker: str, *, retries: int 
         if build is None or build.state.terminal or build.joined_build_id:
             return DONE
         if build.state is S.QUEUED:
-            return Outcome("wait", 1.0, "not compiled yet")
+            return Outcome(Next.WAIT, 1.0, "not compiled yet")
         held_elsewhere = (build.state in (S.BUILDING, S.PUSHING) and build.worker != worker
                           and services.control.is_alive(build_id))
         if held_elsewhere:
             # Another process holds it, or one that just died (its heartbeat key has
             # not expired yet): look again after that key's lifetime.
-            return Outcome("wait", ALIVE_TTL_S, "held by another worker")
+            return Outcome(Next.WAIT, ALIVE_TTL_S, "held by another worker")
         team = session.get(Team, build.team_id)
         if not services.control.try_acquire(team.id, build_id, team.concurrency_limit):
             if announce_wait:
                 position = services.control.queue_position(team.id, build_id) or 1
                 services.bus.append(build_id, [Entry(HEADER, headers.waiting(position))])
-            return Outcome("wait", 0.5, "team at its concurrency limit")
+            return Outcome(Next.WAIT, 0.5, "team at its concurrency limit")
         resume = build.state in (S.BUILDING, S.PUSHING)
         moved = (_resume(session, build_id, worker) if resume else
                  states.transition(session, build_id, S.COMPILING, S.BUILDING, worker=worker,
@@ -102,21 +119,22 @@ def _beat(services: Services, build_id: str) -> None:
 
 def _solve_and_record(services, session, build: Build, team: Team, retries: int,
                       max_retries: int) -> Outcome:
-    compiled = build.pinned_inputs["compiled"]
+    plan = BuildPlan.of_build(build.pinned_inputs)
     timeout_s = build.timeout_s or team.build_timeout_s or services.settings.build_timeout_s
     deadline = (build.building_at or utcnow()) + timedelta(seconds=timeout_s)
-    step_ids = {s["digest"]: s["id"] for s in compiled["steps"] if s.get("digest")}
-    recorder = StepRecorder(step_ids)
+    recorder = StepRecorder(plan.step_ids())
     pushing = _PushingMark(services, build.id)
     with Heartbeat(lambda: _beat(services, build.id)), \
             LogWriter(services.bus, build.id) as writer:
-        imports = cache_sources(services, team.slug, compiled)
+        imports = cache_sources(services, team.slug, plan)
         for ref in imports:
             writer.header(headers.importing_cache(ref))
         writer.header(headers.FETCHING_SECRETS)
         try:
-            secrets = fetch(services.secret_store, team.id, compiled["secret_ids"],
-                            compiled["derived_secrets"], build.pinned_inputs.get("secrets", {}))
+            # This build's view of the store acts with its team's credential only: a
+            # bug that named another team would be refused by Vault itself.
+            secrets = fetch(services.secret_store.for_team(team.id), team.id,
+                            plan.secret_ids, plan.derived_secrets, plan.secret_versions)
         except (SecretUnavailable, SecretStoreError) as err:
             writer.close()
             states.finish(session, build.id, S.FAILED, error_message=str(err))
@@ -129,48 +147,41 @@ def _solve_and_record(services, session, build: Build, team: Team, retries: int,
             recorder.feed(event)
             pushing.see(event)
 
-        options = solve_options(services, team.slug, compiled, imports, secrets)
+        options = solve_options(services, team.slug, plan, imports, secrets)
         result: SolveOutcome = run_solve(services, build.id, build.definition, options,
                                          on_event, deadline)
     recorder.write(session, build.id)
-    return _record(services, session, build, team, compiled, result, recorder, retries,
+    return _record(services, session, build, team, plan, result, recorder, retries,
                    max_retries)
 
 
-def _record(services, session, build, team, compiled, result: SolveOutcome, recorder,
+def _record(services, session, build, team, plan: BuildPlan, result: SolveOutcome, recorder,
             retries: int, max_retries: int) -> Outcome:
     bid = build.id
-    if result.kind == "succeeded":
-        tag_latest(services, team.slug, compiled, result.digest)
+    if result.kind is SolveKind.SUCCEEDED:
+        tag_latest(services, team.slug, plan, result.digest)
         states.transition(session, bid, S.BUILDING, S.PUSHING)
-        states.transition(session, bid, S.PUSHING, S.SUCCEEDED, image_ref=compiled["image"],
-                          image_digest=result.digest, cache_ref=compiled["cache"])
+        states.transition(session, bid, S.PUSHING, S.SUCCEEDED, image_ref=plan.image,
+                          image_digest=result.digest, cache_ref=plan.cache)
         return DONE
-    if result.kind == "cancelled":
+    if result.kind is SolveKind.CANCELLED:
         states.finish(session, bid, S.CANCELLED, cancel_requested=True)
         return DONE
-    if result.kind == "timed_out":
+    if result.kind is SolveKind.TIMED_OUT:
         states.finish(session, bid, S.TIMED_OUT,
                       error_message=f"the build ran longer than its {build.timeout_s}s limit")
         return DONE
-    if result.kind == "transient" and retries < max_retries:
+    if result.kind is SolveKind.TRANSIENT and retries < max_retries:
         delay = float(2 ** retries)
         services.bus.append(bid, [Entry(HEADER, headers.transient(
             result.message, delay, retries + 1, max_retries))])
         services.control.release(team.id, bid)
         services.control.enqueue(team.id, bid, build.queued_at.timestamp())
-        return Outcome("retry", delay, result.message)
-    step_id = result.step_id or _step_of(compiled, result.vertex)
+        return Outcome(Next.RETRY, delay, result.message)
+    step_id = result.step_id or plan.step_of(result.vertex)
     states.finish(session, bid, S.FAILED, error_message=result.message,
                   error_step_id=step_id, error_line=result.line)
     return DONE
-
-
-def _step_of(compiled: dict, vertex: str) -> str | None:
-    for step in compiled["steps"]:
-        if vertex and step.get("digest") == vertex:
-            return step["id"]
-    return None
 
 
 class _PushingMark:

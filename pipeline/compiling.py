@@ -9,7 +9,6 @@ versions, compiles, stores the Definition with everything the build stage needs
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,7 @@ from core.db import Build, BuildState, Team, utcnow
 from core.logevents import HEADER, Entry
 from llb import CompileInputs, CompileResult, RecipeError, compile_recipe, load_recipe
 from pipeline import dedupe, headers
+from pipeline.buildplan import BuildPlan
 from pipeline.credentials import registry_client
 from pipeline.finalize import finish_build
 from pipeline.inputs import (
@@ -60,18 +60,19 @@ def compile_build(services: Services, build_id: str, worker: str) -> bool:
             session.commit()
             _log(services, build_id, headers.started(build_id, utcnow()))
         try:
-            result, pinned, compiled = _compile(services, session, build)
+            result, pinned, plan = _compile(services, session, build)
         except CompileRejected as rejected:
             _fail(services, session, build_id, rejected)
             return False
-        return _store(services, session, build, result, pinned, compiled)
+        return _store(services, session, build, result, pinned, plan)
 
 
 def _log(services: Services, build_id: str, *lines: str) -> None:
     services.bus.append(build_id, [Entry(HEADER, line) for line in lines])
 
 
-def _compile(services: Services, session: Session, build: Build):
+def _compile(services: Services, session: Session,
+             build: Build) -> tuple[CompileResult, dict, BuildPlan]:
     settings = services.settings
     team = session.get(Team, build.team_id)
     text, filename = recipe_text(session, build)
@@ -107,13 +108,9 @@ def _compile(services: Services, session: Session, build: Build):
                 if ref.startswith("team.") and ref.partition(".")[2] in names.secrets}
     pinned = {"base_image": base, "dzlaunch_image": launcher, "env": env_digest(names),
               "secrets": versions, "network_mode": settings.network_mode}
-    compiled = {"image": str(image), "latest": str(latest), "cache": str(cache),
-                "image_config": result.image_config,
-                "steps": [asdict(step) for step in result.steps],
-                "secret_ids": list(result.secret_ids),
-                "derived_secrets": dict(result.derived_secrets),
-                "warnings": [w.headline() for w in result.warnings]}
-    return result, pinned, compiled
+    plan = BuildPlan.from_compile(result, image=str(image), latest=str(latest),
+                                  cache=str(cache), secret_versions=versions)
+    return result, pinned, plan
 
 
 def _rejected(err: RecipeError) -> CompileRejected:
@@ -134,14 +131,14 @@ def _fail(services: Services, session: Session, build_id: str, rejected: Compile
 
 
 def _store(services: Services, session: Session, build: Build, result: CompileResult,
-           pinned: dict, compiled: dict) -> bool:
+           pinned: dict, plan: BuildPlan) -> bool:
     digest = "sha256:" + hashlib.sha256(result.definition).hexdigest()
     ident = dedupe.identity(build.team_id, digest, pinned)
     build.definition = result.definition
     build.definition_digest = digest
-    build.pinned_inputs = {**pinned, "compiled": compiled, "dedupe": ident}
+    build.pinned_inputs = {**pinned, "compiled": plan.to_json(), "dedupe": ident}
     session.commit()
-    for warning in compiled["warnings"]:
+    for warning in plan.warnings:
         _log(services, build.id, f"warning: {warning}")
     leader_id = dedupe.claim(services.redis, ident, build.id)
     if leader_id is None:

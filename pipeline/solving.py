@@ -11,10 +11,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import buildkit
 from buildkit.progress import Event
 from core.db import utcnow
+from pipeline.buildplan import BuildPlan
 from pipeline.credentials import registry_client
 from pipeline.secrets import BuildSecrets
 from pipeline.services import Services
@@ -26,11 +28,21 @@ log = logging.getLogger(__name__)
 POLL_S = 0.1
 
 
+class SolveKind(StrEnum):
+    """How a solve ended (string-valued: the values are what logs always showed)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    TRANSIENT = "transient"
+
+
 @dataclass(frozen=True)
 class SolveOutcome:
-    """``kind``: succeeded, failed, cancelled, timed_out or transient."""
+    """How a solve ended, with what the build record needs to say about it."""
 
-    kind: str
+    kind: SolveKind
     digest: str = ""
     message: str = ""
     vertex: str = ""
@@ -39,14 +51,14 @@ class SolveOutcome:
     exit_code: int | None = None
 
 
-def cache_sources(services: Services, team_slug: str, compiled: dict) -> tuple[str, ...]:
+def cache_sources(services: Services, team_slug: str, plan: BuildPlan) -> tuple[str, ...]:
     """Cache to import, when the registry has it: where the engine's builds export it.
 
     buildkitd exports every step (mode=max) to the recipe's ``:cache`` ref and no
     inline cache, so its ``:latest`` image would answer nothing; Docker 20.10's
     BuildKit can only export inline cache, which travels inside ``:latest``.
     """
-    source = compiled["latest"] if services.settings.engine_is_docker else compiled["cache"]
+    source = plan.latest if services.settings.engine_is_docker else plan.cache
     try:
         with registry_client(services.settings, services.credentials, team_slug) as client:
             client.resolve(source)
@@ -55,19 +67,12 @@ def cache_sources(services: Services, team_slug: str, compiled: dict) -> tuple[s
     return (source,)
 
 
-def solve_options(services: Services, team_slug: str, compiled: dict,
+def solve_options(services: Services, team_slug: str, plan: BuildPlan,
                   imports: tuple[str, ...], secrets: BuildSecrets) -> buildkit.SolveOptions:
     settings, provider = services.settings, services.credentials
-    config = compiled["image_config"]
-    image_config = buildkit.ImageConfig(
-        env=tuple(config.get("Env") or ()), user=config.get("User", ""),
-        working_dir=config.get("WorkingDir", ""),
-        cmd=tuple(config["Cmd"]) if config.get("Cmd") is not None else None,
-        entrypoint=tuple(config["Entrypoint"]) if config.get("Entrypoint") else None,
-        labels=config.get("Labels") or {})
     return buildkit.SolveOptions(
-        image_name=compiled["image"], push=True, image_config=image_config,
-        cache_imports=imports, cache_export=compiled["cache"], secrets=secrets.lookup,
+        image_name=plan.image, push=True, image_config=plan.image_config,
+        cache_imports=imports, cache_export=plan.cache, secrets=secrets.lookup,
         credentials=lambda host: _session_credentials(provider, team_slug, host),
         entitlements=("network.host",) if settings.network_mode == "host" else (),
         insecure_registry=settings.registry_url.startswith("http://"))
@@ -83,27 +88,28 @@ def run_solve(services: Services, build_id: str, definition: bytes,
               options: buildkit.SolveOptions, on_event: Callable[[Event], None],
               deadline: datetime) -> SolveOutcome:
     """Solve and push; never raises for build faults, returns their outcome."""
-    stop_reason = ""
+    stop_reason: SolveKind | None = None
     try:
         with buildkit.connect(services.settings.buildkit_addr) as client:
             handle = client.start_solve(definition, options, on_event)
             while True:
                 try:
                     result = handle.result(timeout=POLL_S)
-                    return SolveOutcome("succeeded", digest=result.image_digest)
+                    return SolveOutcome(SolveKind.SUCCEEDED, digest=result.image_digest)
                 except TimeoutError:
                     pass
                 if not stop_reason:
                     if services.control.cancel_requested(build_id):
-                        stop_reason = "cancelled"
+                        stop_reason = SolveKind.CANCELLED
                     elif utcnow() >= deadline:
-                        stop_reason = "timed_out"
+                        stop_reason = SolveKind.TIMED_OUT
                     if stop_reason:
                         handle.cancel()
     except buildkit.SolveCancelled:
-        return SolveOutcome(stop_reason or "cancelled", message="the solve was cancelled")
+        return SolveOutcome(stop_reason or SolveKind.CANCELLED, message="the solve was cancelled")
     except buildkit.InvalidDefinition as err:
-        return SolveOutcome("failed", message=f"BuildKit refused the build graph: {err.reason}")
+        return SolveOutcome(SolveKind.FAILED,
+                            message=f"BuildKit refused the build graph: {err.reason}")
     except buildkit.SolveFailed as err:
         if stop_reason:
             return SolveOutcome(stop_reason, message=str(err))
@@ -111,9 +117,9 @@ def run_solve(services: Services, build_id: str, definition: bytes,
     except (buildkit.DaemonUnreachable, buildkit.PushFailed) as err:
         if stop_reason:
             return SolveOutcome(stop_reason, message=str(err))
-        return SolveOutcome("transient", message=str(err))
+        return SolveOutcome(SolveKind.TRANSIENT, message=str(err))
     except buildkit.BuildKitError as err:
-        return SolveOutcome(stop_reason or "failed", message=str(err))
+        return SolveOutcome(stop_reason or SolveKind.FAILED, message=str(err))
 
 
 def _step_failure(err: buildkit.SolveFailed) -> SolveOutcome:
@@ -122,13 +128,13 @@ def _step_failure(err: buildkit.SolveFailed) -> SolveOutcome:
     where = f" at recipe line {line}" if line else ""
     name = f"step [{err.vertex_name}]" if err.vertex_name else "a step"
     message = f"{name} failed{where}: {err.reason}"
-    return SolveOutcome("failed", message=message, vertex=err.vertex_digest, line=line,
+    return SolveOutcome(SolveKind.FAILED, message=message, vertex=err.vertex_digest, line=line,
                         exit_code=code)
 
 
-def tag_latest(services: Services, team_slug: str, compiled: dict, digest: str) -> None:
+def tag_latest(services: Services, team_slug: str, plan: BuildPlan, digest: str) -> None:
     """Point the recipe's ``:latest`` at the new image (best effort: cache source only)."""
-    latest = parse_ref(compiled["latest"])
+    latest = parse_ref(plan.latest)
     try:
         with registry_client(services.settings, services.credentials, team_slug) as client:
             manifest = client.get_manifest(latest.repository, digest)

@@ -1,18 +1,21 @@
 """The build service: what the API, UI and CLI call (docs/design.md, "Build service").
 
-They never touch Celery or BuildKit: a build row is created and committed first,
-then ``chain(compile.si(id), build.si(id))`` is sent with explicit queues and task
-ids derived from the build id (so Flower finds a build's tasks by its id).
+They never touch Celery or BuildKit: a build row is created, and
+``chain(compile.si(id), build.si(id))`` is sent with explicit queues and task ids
+derived from the build id (so Flower finds a build's tasks by its id).  The send is
+an after-commit action of the session (:func:`after_commit`): a worker can never be
+handed a build id whose row is not committed, and a rolled-back build is never sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fnmatch import fnmatch
 
 from celery import Celery, chain
 from redis import Redis
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core import states
 from core.config import Settings
@@ -42,10 +45,35 @@ def queue_for(celery_app: Celery, task_name: str) -> str:
     return celery_app.conf.task_default_queue
 
 
+_AFTER_COMMIT = "rb_after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's current transaction has committed.
+
+    Dropped if that transaction rolls back instead.  The action runs when the session
+    no longer has a transaction, so it must not load attributes from the database:
+    give it plain values read before the commit.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the outer transaction: its rows are gone
+        session.info.pop(_AFTER_COMMIT, None)
+
+
 def submit_build(session: Session, celery_app: Celery, settings: Settings, *, team_id: str,
                  recipe_version_id: str | None = None, recipe_yaml: str | None = None,
                  author: str | None = None) -> Build:
-    """Create a queued build, commit it, then send its compile → build chain.
+    """Create a queued build and commit it; its compile → build chain is sent on commit.
 
     Args:
         session: a session of the records; committed here.
@@ -73,17 +101,33 @@ def submit_build(session: Session, celery_app: Celery, settings: Settings, *, te
     build.compile_task_id = compile_task_id(build.id)
     build.build_task_id = build_task_id(build.id)
     build.queue = queue_for(celery_app, BUILD_TASK)
+    after_commit(session, _enqueue_action(
+        celery_app, settings, team_id=team_id, build_id=build.id,
+        submitted=build.queued_at.timestamp(),
+        lease_s=redelivery_after_s(build.timeout_s or settings.build_timeout_s),
+        compile_task_id=build.compile_task_id, build_task_id=build.build_task_id,
+        build_queue=build.queue))
     session.commit()
-    control = Control(_redis(settings))
-    control.enqueue(team_id, build.id, build.queued_at.timestamp())
-    control.lease(build.id, redelivery_after_s(build.timeout_s or settings.build_timeout_s))
-    chain(
-        celery_app.signature(COMPILE_TASK, args=(build.id,), immutable=True).set(
-            queue=queue_for(celery_app, COMPILE_TASK), task_id=build.compile_task_id),
-        celery_app.signature(BUILD_TASK, args=(build.id,), immutable=True).set(
-            queue=build.queue, task_id=build.build_task_id),
-    ).apply_async()
     return build
+
+
+def _enqueue_action(celery_app: Celery, settings: Settings, *, team_id: str, build_id: str,
+                    submitted: float, lease_s: int, compile_task_id: str, build_task_id: str,
+                    build_queue: str) -> Callable[[], None]:
+    """Line the build up for a team slot, lease its message, send its chain."""
+
+    def enqueue() -> None:
+        control = Control(_redis(settings))
+        control.enqueue(team_id, build_id, submitted)
+        control.lease(build_id, lease_s)
+        chain(
+            celery_app.signature(COMPILE_TASK, args=(build_id,), immutable=True).set(
+                queue=queue_for(celery_app, COMPILE_TASK), task_id=compile_task_id),
+            celery_app.signature(BUILD_TASK, args=(build_id,), immutable=True).set(
+                queue=build_queue, task_id=build_task_id),
+        ).apply_async()
+
+    return enqueue
 
 
 def cancel_build(session: Session, redis: Redis, celery_app: Celery, build_id: str) -> Build:
@@ -113,11 +157,6 @@ def cancel_build(session: Session, redis: Redis, celery_app: Celery, build_id: s
         _close_log(redis, build)
     session.refresh(build)
     return build
-
-
-def get_build(session: Session, team_id: str, build_id: str) -> Build | None:
-    """The build if it belongs to ``team_id`` (another team's id is "not found")."""
-    return session.scalar(select(Build).where(Build.id == build_id, Build.team_id == team_id))
 
 
 def queue_position(redis: Redis, build: Build) -> int | None:

@@ -6,15 +6,15 @@ import os
 
 from celery import Celery, Task
 
-from core.config import Settings
 from pipeline.services import Services
+from tasks.celery_app import settings_of
 
 
 def services_for(app: Celery) -> Services:
     """The worker's :class:`Services` (made after the fork, once per process)."""
     services = getattr(app, "_rb_services", None)
     if services is None or getattr(app, "_rb_pid", None) != os.getpid():
-        services = Services.from_settings(Settings.from_env())
+        services = Services.from_settings(settings_of(app))
         app._rb_services, app._rb_pid = services, os.getpid()
     return services
 

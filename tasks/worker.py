@@ -1,12 +1,16 @@
-"""Entry point for ``celery -A tasks.worker:app``: the one place a worker's app is made."""
+"""Entry point for ``celery -A tasks.worker:app``: the one place a worker's app is made.
+
+Celery's loader imports this module to find ``app``, so the worker's settings are
+read from the environment here, once, and handed to the factory.
+"""
 
 from celery.signals import task_postrun, worker_init, worker_process_init
 
 from core import gcsettle
 from core.config import Settings
-from tasks.celery_app import make_celery
+from tasks.celery_app import make_celery, settings_of
 
-app = make_celery()
+app = make_celery(settings=Settings.from_env())
 
 
 BUILD_QUEUE = "buildqd"
@@ -25,7 +29,7 @@ def _consumes(worker: object, queue: str) -> bool:
 # said this is a single-team deployment (RB_ALLOW_UNISOLATED_ENGINE=true).
 @worker_init.connect(weak=False)
 def _refuse_unisolated_engine(sender: object = None, **_: object) -> None:
-    refusal = Settings.from_env().unisolated_engine_refusal()
+    refusal = settings_of(app).unisolated_engine_refusal()
     if refusal and _consumes(sender, BUILD_QUEUE):
         raise SystemExit(f"buildqd refuses to start: {refusal}")
 

@@ -65,7 +65,7 @@ class Services:
     def celery(self) -> Any:
         from tasks.celery_app import make_celery
 
-        return make_celery()
+        return make_celery(settings=self.settings)
 
     @cached_property
     def secrets(self) -> Any:
@@ -75,10 +75,10 @@ class Services:
 
     @cached_property
     def robots(self) -> Any:
-        from registry.config import registry_state_dir
-        from registry.credentials import robot_store
+        from pipeline.registry_settings import registry_settings
+        from registry.wiring import robot_credentials
 
-        return robot_store(registry_state_dir(self.settings))
+        return robot_credentials(registry_settings(self.settings))
 
 
 def init_services(app: Flask, settings: Settings) -> Services:
