@@ -104,8 +104,8 @@ def buildkit_check(address: str, timeout: float = 3.0) -> Check:
         finally:
             channel.close()
         if not answer:
-            return False, f"buildkitd at {address} has no worker"
-        return True, f"buildkitd answers at {address}"
+            return False, f"BuildKit (buildkitd) at {address} has no worker"
+        return True, f"BuildKit (buildkitd) answers at {address}"
 
     return timed(probe)
 

@@ -51,3 +51,16 @@ def test_postgres_database_is_checked(settings, docker_socket):
     body = create_app(pg).test_client().get("/healthz").get_json()
     assert body["checks"]["database"] == {**body["checks"]["database"], "ok": True}
     assert body["checks"]["database"]["detail"] == "postgresql answers"
+
+
+def test_the_configured_engine_is_probed_not_the_docker_socket(settings, docker_socket,
+                                                              tmp_path):
+    """With buildkitd down and dockerd up, /healthz used to say BuildKit was up."""
+    down = settings.with_overrides(buildkit_addr=f"unix://{tmp_path / 'buildkitd.sock'}")
+    body = create_app(down).test_client().get("/healthz").get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["buildkit"]["ok"] is False
+    on_docker = settings.with_overrides(buildkit_addr=f"docker://{docker_socket}")
+    body = create_app(on_docker).test_client().get("/healthz").get_json()
+    assert body["checks"]["buildkit"]["ok"] is True
+    assert "Docker" in body["checks"]["buildkit"]["detail"]

@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from cryptography.fernet import Fernet
 
@@ -27,7 +28,7 @@ from core.config import Settings, dzlaunch_version
 from core.db.migrate import upgrade
 from core.health import redis_check
 from pipeline.services import Services
-from stack import dockerd, images, procs, registry_server, token_service
+from stack import dockerd, images, procs, redis_server, registry_server, token_service
 from stack.layout import Layout
 from tests.conftest import free_tcp_port
 from tests.tasks.harness import Pipeline
@@ -97,9 +98,13 @@ class PrivateStack:
         port = self.settings.redis_url.rsplit(":", 1)[1].split("/")[0]
         data = self.root / "redis"
         data.mkdir(exist_ok=True)
+        # The same ACL as the stack's Redis: the default user off, the URL's user on.
+        url = urlparse(self.settings.redis_url)
+        acl = data / "users.acl"
+        acl.write_text(redis_server.acl_text(url.username, url.password))
         procs.spawn([shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1",
                      "--port", port, "--dir", str(data), "--save", "", "--appendonly", "yes",
-                     "--appendfsync", "always"],
+                     "--appendfsync", "always", "--aclfile", str(acl)],
                     self.layout.run("redis"), self.layout.log("redis"))
         if not procs.wait_until(lambda: redis_check(self.settings.redis_url).ok, 20):
             raise RuntimeError(f"private redis did not answer; see {self.layout.log('redis')}")
@@ -137,6 +142,8 @@ def private_settings(base: Settings, root: Path, database_url: str) -> Settings:
         buildkit_addr=f"docker://{root / 'docker' / 'docker.sock'}",
         # One test team on a private Docker engine: host networking is allowed here.
         allow_unisolated_engine=True, network_mode="host",
+        # Secrets in the local encrypted store of this stack, not the shared OpenBao.
+        vault_addr="",
         registry=registry, registry_url=f"http://{registry}",
         registry_realm=f"http://127.0.0.1:{free_tcp_port()}/v2/token",
         redis_url=f"redis://app:{uuid.uuid4().hex}@127.0.0.1:{free_tcp_port()}/0",
