@@ -67,7 +67,7 @@ class SolveHandle:
 
     def cancel(self) -> None:
         """Cancel the solve: the daemon's job is cancelled and running steps stop."""
-        self._run.cancel_event.set()
+        self._run.cancel()
 
     def result(self, timeout: float | None = None) -> SolveResult:
         """Wait for the outcome.
@@ -124,7 +124,7 @@ class Client:
                     on_event: EventCallback | None = None) -> SolveHandle:
         """Start a solve in the background and return its cancellable handle."""
         run = SolveRun(self.connection, self.info, as_definition(definition), options,
-                       on_event, threading.Event())
+                       on_event, threading.Event(), watch_cancel=False)
         return SolveHandle(run)
 
     def solve(self, definition: bytes | ops_pb2.Definition, options: SolveOptions,

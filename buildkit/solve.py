@@ -67,7 +67,8 @@ class SolveRun:
     """The state of one solve; :meth:`run` does it once."""
 
     def __init__(self, conn: Connection, info: DaemonInfo, definition, options: SolveOptions,
-                 on_event: EventCallback | None, cancel: threading.Event):
+                 on_event: EventCallback | None, cancel: threading.Event,
+                 watch_cancel: bool = True):
         self.conn, self.info, self.definition, self.options = conn, info, definition, options
         self.on_event = on_event or (lambda _e: None)
         self.cancel_event = cancel
@@ -78,19 +79,20 @@ class SolveRun:
         self._bridge = gateway_pb2_grpc.LLBBridgeStub(conn.channel)
         self._md = [("buildkit-controlapi-buildid", self.ref)]
         self._done = threading.Event()
+        # A caller-owned event can only be watched by a thread; a handle's own cancel
+        # (:meth:`cancel`) reaches the calls directly and needs none.
+        self._watch = watch_cancel
+        self._calls_lock = threading.Lock()
 
     def run(self) -> SolveResult:
         """Solve, export and push; raises a :class:`BuildKitError` subclass on failure."""
         if self.info.is_docker and self.definition.ByteSize() > DOCKER_MAX_MESSAGE - 4096:
             raise InvalidDefinition(f"Definition is {self.definition.ByteSize()} bytes; "
                                     "Docker 20.10 accepts at most 4 MiB")
-        watcher = threading.Thread(target=self._watch_cancel, daemon=True, name="bk-cancel")
-        watcher.start()
+        if self._watch:
+            threading.Thread(target=self._watch_cancel, daemon=True, name="bk-cancel").start()
         with Session(self.conn, self.options.secrets, self.options.credentials) as session:
-            control = self._control.Solve.future(self._control_request(session.id))
-            self._calls.append(control)
-            if self.cancel_event.is_set():
-                control.cancel()
+            control = self._track(self._control.Solve.future(self._control_request(session.id)))
             status = threading.Thread(target=self._stream_status, args=(control,), daemon=True,
                                       name="bk-status")
             status.start()
@@ -189,8 +191,7 @@ class SolveRun:
         # build whose progress was never read has no step records.  Nothing was sent
         # on such a call, so asking again loses and repeats nothing.
         while True:
-            call = self._control.Status(control_pb2.StatusRequest(Ref=self.ref))
-            self._calls.append(call)
+            call = self._track(self._control.Status(control_pb2.StatusRequest(Ref=self.ref)))
             received = False
             try:
                 for response in call:
@@ -217,20 +218,32 @@ class SolveRun:
         except Exception:  # a broken consumer must not stop the build
             log.exception("progress callback failed")
 
+    def cancel(self) -> None:
+        """Cancel now: every call in flight is cancelled, later ones start cancelled."""
+        with self._calls_lock:
+            self.cancel_event.set()
+            calls = list(self._calls)
+        for call in calls:
+            call.cancel()
+
+    def _track(self, call):
+        """Remember a call for :meth:`cancel`; one started after a cancel is cancelled."""
+        with self._calls_lock:
+            self._calls.append(call)
+            cancelled = self.cancel_event.is_set()
+        if cancelled:
+            call.cancel()
+        return call
+
     def _watch_cancel(self) -> None:
         while not self._done.is_set():
             if self.cancel_event.wait(0.1):
-                for call in list(self._calls):
-                    call.cancel()
+                self.cancel()
                 return
 
     def _call(self, method, request, **kwargs):
         """Run a unary call as a future that a cancel can reach."""
-        future = method.future(request, **kwargs)
-        self._calls.append(future)
-        if self.cancel_event.is_set():
-            future.cancel()
-        return future.result()
+        return self._track(method.future(request, **kwargs)).result()
 
     def _finish(self, control, status: threading.Thread, grace: float = 0.0) -> None:
         if grace and not control.done() and not self.cancel_event.is_set():

@@ -18,7 +18,6 @@ from core.logevents import HEADER, Entry
 from llb import CompileInputs, CompileResult, RecipeError, compile_recipe, load_recipe
 from pipeline import dedupe, headers
 from pipeline.buildplan import BuildPlan
-from pipeline.credentials import registry_client
 from pipeline.finalize import finish_build
 from pipeline.inputs import (
     base_reference,
@@ -82,18 +81,18 @@ def _compile(services: Services, session: Session,
         recipe = load_recipe(text, filename)
     except RecipeError as err:
         raise _rejected(err) from None
-    with registry_client(settings, services.credentials, team.slug) as client:
-        base_ref = base_reference(recipe.image, settings)
-        try:
-            base, launcher = pin(client, base_ref), pin(client, settings.dzlaunch_image)
-        except NotFound as err:
-            located = recipe.image and recipe.source
-            line = recipe.source.line_range(("image",))[0] if located else None
-            raise CompileRejected(f"image not found in the registry: {err}", line) from None
-        except RegistryError as err:
-            if err.temporary:
-                raise
-            raise CompileRejected(f"cannot resolve the base images: {err}") from None
+    client = services.registry_for(team.slug)
+    base_ref = base_reference(recipe.image, settings)
+    try:
+        base, launcher = pin(client, base_ref), pin(client, settings.dzlaunch_image)
+    except NotFound as err:
+        located = recipe.image and recipe.source
+        line = recipe.source.line_range(("image",))[0] if located else None
+        raise CompileRejected(f"image not found in the registry: {err}", line) from None
+    except RegistryError as err:
+        if err.temporary:
+            raise
+        raise CompileRejected(f"cannot resolve the base images: {err}") from None
     names = team_names(session, team.id)
     inputs = CompileInputs(base_image=base, dzlaunch_image=launcher,
                            network_mode=settings.network_mode, team=names,

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from redis import Redis
+from redis import Redis, RedisError
 
 from pipeline import keys
 
@@ -62,6 +62,65 @@ return 1
 """
 
 
+CANCEL_MESSAGE = "cancel"
+#: How often the listener checks that its solve is still running; a cancel request
+#: wakes it at once, so this bounds only how late the thread ends, not cancel latency.
+LISTEN_WAKE_S = 1.0
+
+
+class CancelWatch:
+    """A thread blocked on the build's cancel channel while a solve runs.
+
+    It subscribes first and then checks the flag, so a request made before it listened
+    is not missed; a request arriving later wakes its blocking read at once (no
+    polling interval between the API's request and the gRPC cancel).  If Redis fails
+    it falls back to reading the flag every half second until Redis is back.
+    """
+
+    def __init__(self, control: Control, build_id: str, on_cancel: Callable[[], None]):
+        self.control, self.build_id, self.on_cancel = control, build_id, on_cancel
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, daemon=True,
+                                        name=f"cancel-{build_id[:12]}")
+
+    def __enter__(self) -> CancelWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Not joined: the build's end must not wait for the listener's next wake-up;
+        # the thread sees the stop within LISTEN_WAKE_S and closes its connection.
+        self._stop.set()
+
+    def _fire(self) -> None:
+        if not self.fired:
+            self.fired = True
+            self.on_cancel()
+
+    def _listen(self) -> None:
+        channel = keys.cancel_channel(self.build_id, self.control.prefix)
+        while not self._stop.is_set() and not self.fired:
+            try:
+                with self.control.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    pubsub.subscribe(channel)
+                    if self.control.cancel_requested(self.build_id):
+                        self._fire()
+                    while not self._stop.is_set() and not self.fired:
+                        if pubsub.get_message(timeout=LISTEN_WAKE_S) is not None:
+                            self._fire()
+            except (RedisError, OSError, ValueError):
+                # ValueError: the client was closed under the pubsub (its owner is done).
+                if self._stop.is_set():
+                    return
+                try:
+                    if self.control.cancel_requested(self.build_id):
+                        self._fire()
+                except RedisError:
+                    pass
+                self._stop.wait(0.5)
+
+
 class Control:
     """Cancel flags, heartbeats and team slots for builds.
 
@@ -78,7 +137,14 @@ class Control:
     # Cancel -------------------------------------------------------------------------
 
     def request_cancel(self, build_id: str) -> None:
+        """Record the request, then announce it to the worker solving the build."""
         self.redis.set(keys.cancel_flag(build_id, self.prefix), 1, ex=FLAG_TTL_S)
+        self.redis.publish(keys.cancel_channel(build_id, self.prefix), CANCEL_MESSAGE)
+
+    def watch_cancel(self, build_id: str, on_cancel: Callable[[], None]) -> CancelWatch:
+        """Call ``on_cancel`` (once, from a thread of its own) when the build's cancel is
+        requested; use as a context manager around the solve."""
+        return CancelWatch(self, build_id, on_cancel)
 
     def cancel_requested(self, build_id: str) -> bool:
         return bool(self.redis.exists(keys.cancel_flag(build_id, self.prefix)))

@@ -10,8 +10,14 @@ PREFIX = "rb"
 
 
 def cancel_flag(build_id: str, prefix: str = PREFIX) -> str:
-    """Set when a cancel was requested; the worker polls it during the solve."""
+    """Set when a cancel was requested: it outlives the announcement, so a worker that
+    subscribes after the request still sees it."""
     return f"{prefix}:build:{build_id}:cancel"
+
+
+def cancel_channel(build_id: str, prefix: str = PREFIX) -> str:
+    """Pub/sub channel a cancel request is announced on; the solving worker listens."""
+    return f"{prefix}:build:{build_id}:cancel-now"
 
 
 def alive(build_id: str, prefix: str = PREFIX) -> str:

@@ -6,6 +6,7 @@ app; tests and the API make their own.  Nothing connects at import time.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,8 @@ from core.logbus import LogBus
 from core.objectstore import ObjectStore, object_store_from_settings
 from core.secretstore import SecretStore, secret_store_from_settings
 from pipeline.control import Control
-from pipeline.credentials import CredentialProvider, provider_from_settings
+from pipeline.credentials import CredentialProvider, provider_from_settings, registry_client
+from registry.client import RegistryClient
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Services:
     control: Control
     secret_store: SecretStore
     _credentials: CredentialProvider | None = field(default=None, repr=False)
+    _registries: dict[str, RegistryClient] = field(default_factory=dict, repr=False)
+    _registries_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> Services:
@@ -50,6 +54,20 @@ class Services:
                           or secret_store_from_settings(settings)),
             _credentials=overrides.pop("credentials", None),
         )
+
+    def registry_for(self, team_slug: str) -> RegistryClient:
+        """The process's one registry client acting for ``team_slug``.
+
+        Kept for the life of the process, so its per-scope token cache and its HTTP
+        connections serve every build of the team instead of being fetched and opened
+        again for each pin, cache check and tag.
+        """
+        with self._registries_lock:
+            client = self._registries.get(team_slug)
+            if client is None:
+                client = registry_client(self.settings, self.credentials, team_slug)
+                self._registries[team_slug] = client
+            return client
 
     @property
     def credentials(self) -> CredentialProvider:

@@ -1,8 +1,9 @@
 """One solve on BuildKit with cancel and deadline watching, and its typed outcome.
 
-The solve runs in the BuildKit client's background thread; this thread polls the
-cancel flag and the deadline every 100 ms and cancels the solve when either trips,
-so a cancel stops the running step within a fraction of a second.
+The solve runs in the BuildKit client's background thread; this thread waits for its
+result until the build's deadline, while a listener on the build's cancel channel
+(:class:`pipeline.control.CancelWatch`) cancels the solve the moment a cancel is
+requested: no polling interval lies between the request and the gRPC cancel.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import buildkit
 from buildkit.progress import Event
 from core.db import utcnow
 from pipeline.buildplan import BuildPlan
-from pipeline.credentials import registry_client
 from pipeline.secrets import BuildSecrets
 from pipeline.services import Services
 from pipeline.steps import exit_status
@@ -25,7 +25,6 @@ from registry.errors import RegistryError
 from registry.naming import parse_ref
 
 log = logging.getLogger(__name__)
-POLL_S = 0.1
 
 
 class SolveKind(StrEnum):
@@ -60,8 +59,7 @@ def cache_sources(services: Services, team_slug: str, plan: BuildPlan) -> tuple[
     """
     source = plan.latest if services.settings.engine_is_docker else plan.cache
     try:
-        with registry_client(services.settings, services.credentials, team_slug) as client:
-            client.resolve(source)
+        services.registry_for(team_slug).resolve(source)
     except RegistryError:
         return ()
     return (source,)
@@ -89,22 +87,25 @@ def run_solve(services: Services, build_id: str, definition: bytes,
               deadline: datetime) -> SolveOutcome:
     """Solve and push; never raises for build faults, returns their outcome."""
     stop_reason: SolveKind | None = None
+
+    def stop(reason: SolveKind) -> None:
+        nonlocal stop_reason
+        if stop_reason is None:
+            stop_reason = reason
+            handle.cancel()
+
     try:
         with buildkit.connect(services.settings.buildkit_addr) as client:
             handle = client.start_solve(definition, options, on_event)
-            while True:
+            with services.control.watch_cancel(build_id,
+                                               lambda: stop(SolveKind.CANCELLED)):
                 try:
-                    result = handle.result(timeout=POLL_S)
-                    return SolveOutcome(SolveKind.SUCCEEDED, digest=result.image_digest)
+                    left = max((deadline - utcnow()).total_seconds(), 0.0)
+                    result = handle.result(timeout=left)
                 except TimeoutError:
-                    pass
-                if not stop_reason:
-                    if services.control.cancel_requested(build_id):
-                        stop_reason = SolveKind.CANCELLED
-                    elif utcnow() >= deadline:
-                        stop_reason = SolveKind.TIMED_OUT
-                    if stop_reason:
-                        handle.cancel()
+                    stop(SolveKind.TIMED_OUT)
+                    result = handle.result()
+            return SolveOutcome(SolveKind.SUCCEEDED, digest=result.image_digest)
     except buildkit.SolveCancelled:
         return SolveOutcome(stop_reason or SolveKind.CANCELLED, message="the solve was cancelled")
     except buildkit.InvalidDefinition as err:
@@ -136,9 +137,9 @@ def tag_latest(services: Services, team_slug: str, plan: BuildPlan, digest: str)
     """Point the recipe's ``:latest`` at the new image (best effort: cache source only)."""
     latest = parse_ref(plan.latest)
     try:
-        with registry_client(services.settings, services.credentials, team_slug) as client:
-            manifest = client.get_manifest(latest.repository, digest)
-            client.put_manifest(latest.repository, latest.tag, manifest.body,
-                                manifest.media_type)
+        client = services.registry_for(team_slug)
+        manifest = client.get_manifest(latest.repository, digest)
+        client.put_manifest(latest.repository, latest.tag, manifest.body,
+                            manifest.media_type)
     except RegistryError as err:
         log.warning("could not tag %s: %s", latest, err)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
@@ -64,3 +66,27 @@ def test_cancel_flag_and_heartbeat(control):
     assert not control.is_alive("b9")
     control.beat("b9")
     assert control.is_alive("b9")
+
+
+def test_a_cancel_request_wakes_the_watch_of_its_build_only(control, redis_url):
+    fired = {name: threading.Event() for name in ("b1", "b2")}
+    with control.watch_cancel("b1", fired["b1"].set) as watch_b1, \
+            control.watch_cancel("b2", fired["b2"].set):
+        # Another client (the API's) asks for the cancel.
+        api = Control(redis_lib.Redis.from_url(redis_url, db=12), prefix=control.prefix)
+        # Wait until the watch listens, so this exercises the announcement, not the flag.
+        channel = f"{control.prefix}:build:b1:cancel-now"
+        deadline = time.monotonic() + 10
+        while control.redis.pubsub_numsub(channel)[0][1] == 0:
+            assert time.monotonic() < deadline, "the watch never subscribed"
+        api.request_cancel("b1")
+        assert fired["b1"].wait(10)
+        assert watch_b1.fired
+        assert not fired["b2"].wait(0.5)
+
+
+def test_a_cancel_requested_before_the_watch_started_is_not_missed(control):
+    control.request_cancel("b1")
+    fired = threading.Event()
+    with control.watch_cancel("b1", fired.set):
+        assert fired.wait(10)
