@@ -21,6 +21,7 @@ def healthz():
         "buildkit": lambda: health.buildkit_check(settings.buildkit_addr),
         "registry": lambda: health.registry_check(settings.registry_url),
         "database": lambda: health.database_check(settings.database_url),
+        "secrets": lambda: health.secret_store_check(settings.vault_addr),
     }
     # Probes run side by side so one slow service costs one timeout, not four.
     with ThreadPoolExecutor(len(probes)) as pool:

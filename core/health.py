@@ -110,6 +110,40 @@ def buildkit_check(address: str, timeout: float = 3.0) -> Check:
     return timed(probe)
 
 
+def vault_health(addr: str, timeout: float = 2) -> tuple[int | None, dict]:
+    """``sys/health``'s status code (200 active, 429 standby, 501 not initialised,
+    503 sealed) and body; ``(None, {})`` when nothing answers."""
+    try:
+        reply = requests.get(f"{addr}/v1/sys/health", timeout=timeout)
+    except requests.RequestException:
+        return None, {}
+    try:
+        return reply.status_code, reply.json()
+    except ValueError:
+        return reply.status_code, {}
+
+
+def secret_store_check(vault_addr: str, timeout: float = 2) -> Check:
+    """Vault (OpenBao) answers unsealed and active; an empty address means the local
+    encrypted store, which has nothing to probe."""
+    if not vault_addr:
+        return Check(True, "local encrypted store (RB_VAULT_ADDR is empty)", 0.0)
+
+    def probe():
+        code, body = vault_health(vault_addr, timeout)
+        version = body.get("version", "?")
+        detail = {
+            None: f"OpenBao is not answering at {vault_addr}",
+            200: f"OpenBao {version} unsealed at {vault_addr}",
+            429: f"OpenBao {version} at {vault_addr} is a standby node",
+            501: f"OpenBao at {vault_addr} is not initialised",
+            503: f"OpenBao {version} at {vault_addr} is sealed",
+        }.get(code, f"OpenBao at {vault_addr} answers HTTP {code}")
+        return code == 200, detail
+
+    return timed(probe)
+
+
 def registry_check(url: str, timeout: float = 3.0) -> Check:
     """``GET /v2/``: 200 (open) or 401 with a Bearer challenge (token auth) is up."""
 

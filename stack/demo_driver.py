@@ -63,7 +63,16 @@ def wait_for_web(url: str, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
-def give_demo_secrets(client: Client, text: str, console: Console) -> None:
+def secret_store_description(settings: Settings) -> str:
+    """Where team secrets live, for the demo's output (never a value)."""
+    if not settings.vault_addr:
+        return "the local encrypted store under the state dir (RB_VAULT_ADDR is empty)"
+    return (f"OpenBao at {settings.vault_addr}, KV v2 mount '{settings.vault_mount}', "
+            f"path teams/<team id>/<NAME>")
+
+
+def give_demo_secrets(client: Client, text: str, console: Console,
+                      where: str = "the team's secret store") -> None:
     """Set a placeholder value for every team secret the recipe references.
 
     The demo team starts empty; a real team sets its own with ``dz secrets set``.
@@ -75,14 +84,16 @@ def give_demo_secrets(client: Client, text: str, console: Console) -> None:
         client.json("PUT", f"/team/secrets/{name}",
                     json={"value": f"demo-{name.lower()}-{secrets.token_hex(8)}"})
     if names:
-        console.print(f"demo team secrets set: {', '.join(names)}")
+        console.print(f"demo team secrets set: {', '.join(names)} (stored in {where}; "
+                      "the build reads them from there, the values are shown nowhere)")
 
 
-def build_example(client: Client, path: Path, console: Console) -> dict:
+def build_example(client: Client, path: Path, console: Console,
+                  where: str = "the team's secret store") -> dict:
     """Save ``path`` as a recipe, build it, stream its raw log; returns the final build."""
     from dz.commands.builds import save_recipe
 
-    give_demo_secrets(client, path.read_text(), console)
+    give_demo_secrets(client, path.read_text(), console, where)
     recipe = save_recipe(client, path, path.stem)
     build = client.json("POST", "/builds", json={"recipe_id": recipe["id"]})
     console.rule(f"{path.name} → {build['id']}")
@@ -108,7 +119,8 @@ def run_demo(settings: Settings, examples: Path | None = None) -> int:
     client = Client(url, token)
     results = []
     for path in sorted((examples or REPO_ROOT / "examples").glob("*.yaml")):
-        results.append((path.name, build_example(client, path, console)))
+        results.append((path.name, build_example(client, path, console,
+                                                 secret_store_description(settings))))
     console.rule("Results")
     for name, build in results:
         if build["state"] == "succeeded":

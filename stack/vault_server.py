@@ -22,16 +22,15 @@ import fcntl
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import hvac
-import requests
 from hvac import exceptions as vault_errors
 
 from core.config import Settings
-from core.health import Check
+from core.health import Check, secret_store_check
+from core.health import vault_health as health
 from core.secretstore.vault import (
     READ,
     SERVICE_POLICIES,
@@ -105,35 +104,8 @@ def config_text(layout: Layout) -> str:
     ]) + "\n"
 
 
-def health(addr: str, timeout: float = 2) -> tuple[int | None, dict]:
-    """``sys/health``'s status code (200 active, 429 standby, 501 not initialised,
-    503 sealed) and body; ``(None, {})`` when nothing answers."""
-    try:
-        reply = requests.get(f"{addr}/v1/sys/health", timeout=timeout)
-    except requests.RequestException:
-        return None, {}
-    try:
-        return reply.status_code, reply.json()
-    except ValueError:
-        return reply.status_code, {}
-
-
 def status(layout: Layout) -> Check:
-    addr = layout.settings.vault_addr
-    started = time.monotonic()
-    if not addr:
-        return Check(True, "not used: RB_VAULT_ADDR is empty (local encrypted store)", 0.0)
-    code, body = health(addr)
-    latency = (time.monotonic() - started) * 1000
-    version = body.get("version", "?")
-    detail = {
-        None: f"OpenBao is not answering at {addr}",
-        200: f"OpenBao {version} unsealed at {addr}",
-        429: f"OpenBao {version} at {addr} is a standby node",
-        501: f"OpenBao at {addr} is not initialised",
-        503: f"OpenBao {version} at {addr} is sealed",
-    }.get(code, f"OpenBao at {addr} answers HTTP {code}")
-    return Check(code == 200, detail, latency)
+    return secret_store_check(layout.settings.vault_addr)
 
 
 def up(layout: Layout, timeout: float = 60) -> str:

@@ -1,4 +1,5 @@
-"""/healthz reports the real state of Redis, BuildKit, the registry and the database."""
+"""/healthz reports the real state of Redis, BuildKit, the registry, the database and
+the secret store."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ def test_all_services_up(settings, docker_socket, redis_url):
     body = resp.get_json()
     assert resp.status_code == 200, body
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"redis", "buildkit", "registry", "database"}
+    assert set(body["checks"]) == {"redis", "buildkit", "registry", "database", "secrets"}
+    assert "unsealed" in body["checks"]["secrets"]["detail"]
     assert "BuildKit" in body["checks"]["buildkit"]["detail"]
     assert all(check["ok"] for check in body["checks"].values())
 
@@ -64,3 +66,11 @@ def test_the_configured_engine_is_probed_not_the_docker_socket(settings, docker_
     body = create_app(on_docker).test_client().get("/healthz").get_json()
     assert body["checks"]["buildkit"]["ok"] is True
     assert "Docker" in body["checks"]["buildkit"]["detail"]
+
+
+def test_a_secret_store_that_does_not_answer_is_reported(settings, tmp_path, free_port):
+    gone = settings.with_overrides(vault_addr=f"http://127.0.0.1:{free_port()}")
+    body = create_app(gone).test_client().get("/healthz").get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["secrets"]["ok"] is False
+    assert "not answering" in body["checks"]["secrets"]["detail"]

@@ -6,10 +6,14 @@ from __future__ import annotations
 import base64
 import gzip
 import secrets
+import time
 import uuid
 from pathlib import Path
 
 from core.db import BuildState
+from core.teamsecrets import delete_secret
+from stack.layout import Layout
+from stack.vault_server import audit_log
 from tests.conftest import pushed_image_bytes
 from tests.tasks.harness import BUSYBOX_RECIPE
 
@@ -107,8 +111,70 @@ def test_secret_is_served_then_rotation_rebuilds_only_its_step_and_nothing_leaks
         "archived logs": archive_bytes(pipeline.settings.archive_dir),
         "image layers, config and history": image,
     }
+    if pipeline.settings.vault_addr:
+        # OpenBao's audit log records every read and write of these secrets, with
+        # HMACs of the values (its default), never a value.
+        audit = audit_log(Layout(pipeline.settings)).read_bytes()
+        assert b"hmac-sha256:" in audit
+        places["OpenBao's audit log"] = audit
     assert all(len(data) > 1000 for data in places.values())
     for canary in (canary_v1, canary_v2):
         needles = [canary.encode(), base64.b64encode(canary.encode())]
         for where, data in places.items():
             assert not any(n in data for n in needles), f"secret value found in {where}"
+
+
+TWO_SECRETS = """\
+    - type: command
+      shell: /bin/sh -e {{}}
+      user: root
+      environment:
+        - name: FIRST
+          value: "{{{{secret:team.FIRST}}}}"
+      command: 'test -n "$FIRST" && echo first {token}'
+    - type: command
+      shell: /bin/sh -e {{}}
+      user: root
+      environment:
+        - name: SECOND
+          value: "{{{{secret:team.SECOND}}}}"
+      command: 'test -n "$SECOND" && echo second {token}'
+"""
+
+
+def test_changing_one_of_two_secrets_reruns_only_the_steps_that_read_it(pipeline):
+    token = uuid.uuid4().hex[:8]
+    team = pipeline.team()
+    pipeline.put_secret(team, "FIRST", f"first-{secrets.token_hex(8)}")
+    pipeline.put_secret(team, "SECOND", f"second-{secrets.token_hex(8)}")
+    recipe = BUSYBOX_RECIPE.format(registry=pipeline.settings.registry,
+                                   steps=TWO_SECRETS.format(token=token))
+    first = pipeline.wait(pipeline.submit(team, recipe))
+    assert first.state is BuildState.SUCCEEDED, first.error_message
+    assert executed(pipeline, first.id) == ["1-build-step-0", "1-build-step-1"]
+
+    pipeline.put_secret(team, "SECOND", f"second-{secrets.token_hex(8)}")
+    again = pipeline.wait(pipeline.submit(team, recipe))
+    assert again.state is BuildState.SUCCEEDED, again.error_message
+    assert executed(pipeline, again.id) == ["1-build-step-1"]
+
+
+def test_a_pinned_version_deleted_before_the_build_runs_fails_it_with_a_reason(pipeline):
+    token = uuid.uuid4().hex[:8]
+    team = pipeline.team()
+    pipeline.put_secret(team, "CANARY", f"canary-{secrets.token_hex(8)}")
+    pipeline.kill_worker("buildqd")  # compile now, build later
+    try:
+        build_id = pipeline.submit(team, secret_recipe(pipeline.settings, token))
+        deadline = time.monotonic() + 120
+        while "compiled" not in (pipeline.build(build_id).pinned_inputs or {}):
+            assert time.monotonic() < deadline, "the compile stage never stored the plan"
+            time.sleep(0.2)
+        with pipeline.services.sessions() as session:
+            assert delete_secret(session, pipeline.services.secret_store, team.id, "CANARY")
+            session.commit()
+    finally:
+        pipeline.start_worker("buildqd", concurrency=2)
+    build = pipeline.wait(build_id)
+    assert build.state is BuildState.FAILED
+    assert "CANARY" in (build.error_message or ""), build.error_message
