@@ -92,7 +92,9 @@ def isolated(settings, build_engine) -> None:
 
 
 def control_plane_ports(settings) -> dict[str, int]:
+    vault = {"vault": urlparse(settings.vault_addr).port or 8200} if settings.vault_addr else {}
     return {
+        **vault,
         "redis": urlparse(settings.redis_url).port or 6379,
         "postgres": urlparse(settings.postgres_url.replace("+psycopg", "")).port or 5432,
         "web": settings.web_port,
