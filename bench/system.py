@@ -26,7 +26,6 @@ from cryptography.fernet import Fernet
 from core import gcsettle
 from core.config import REPO_ROOT, Settings
 from core.db import Build
-from pipeline.submit import BUILD_TASK, COMPILE_TASK
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 DOCKER = "/usr/bin/docker"  # Debian's docker.io client
@@ -55,8 +54,8 @@ class System:
         self.celery = make_celery(f"bench-{self.run_id}")
         self.celery.conf.broker_url = self.celery.conf.result_backend = self.settings.redis_url
         self.queues = {"compile": f"compile-{self.run_id}", "buildqd": f"buildqd-{self.run_id}"}
-        self.celery.conf.task_routes = {COMPILE_TASK: {"queue": self.queues["compile"]},
-                                        BUILD_TASK: {"queue": self.queues["buildqd"]}}
+        self.celery.conf.task_routes = {"tasks.compile.*": {"queue": self.queues["compile"]},
+                                        "tasks.build.*": {"queue": self.queues["buildqd"]}}
         self.app = create_app(self.settings)
         services = self.app.extensions["rb.services"]
         services.__dict__["celery"] = self.celery

@@ -1,18 +1,18 @@
 """The build service: what the API, UI and CLI call (docs/design.md, "Build service").
 
-They never touch Celery or BuildKit: a build row is created, and
-``chain(compile.si(id), build.si(id))`` is sent with explicit queues and task ids
-derived from the build id (so Flower finds a build's tasks by its id).  The send is
-an after-commit action of the session (:func:`after_commit`): a worker can never be
-handed a build id whose row is not committed, and a rolled-back build is never sent.
+They never touch Celery or BuildKit: a build row is created, and its compile → build
+chain is handed to a :class:`Dispatch` (Celery's is ``tasks.dispatch.CeleryDispatch``)
+with task ids derived from the build id (so Flower finds a build's tasks by its id).
+The send is an after-commit action of the session (:func:`after_commit`): a worker
+can never be handed a build id whose row is not committed, and a rolled-back build is
+never sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from fnmatch import fnmatch
+from typing import Protocol
 
-from celery import Celery, chain
 from redis import Redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -23,8 +23,22 @@ from core.db import Build, BuildState, Team
 from core.logevents import HEADER, Entry
 from pipeline.control import Control, redelivery_after_s
 
-COMPILE_TASK = "tasks.compile.compile_build"
-BUILD_TASK = "tasks.build.build_image"
+
+class Dispatch(Protocol):
+    """How a build's stages reach the workers; the pipeline names no task or broker."""
+
+    def build_queue(self) -> str:
+        """The queue the build stage goes to (recorded on the build)."""
+
+    def send_chain(self, build_id: str, *, compile_task_id: str, build_task_id: str,
+                   build_queue: str) -> None:
+        """Send the compile stage, then the build stage, of ``build_id``."""
+
+    def resend_build(self, build_id: str, *, build_task_id: str, build_queue: str) -> None:
+        """Send the build stage again (its message died with a worker)."""
+
+    def revoke(self, task_ids: list[str]) -> None:
+        """Drop tasks not started yet."""
 
 
 def compile_task_id(build_id: str) -> str:
@@ -33,16 +47,6 @@ def compile_task_id(build_id: str) -> str:
 
 def build_task_id(build_id: str) -> str:
     return f"{build_id}.build"
-
-
-def queue_for(celery_app: Celery, task_name: str) -> str:
-    """The queue ``task_routes`` sends ``task_name`` to (glob patterns, first match)."""
-    routes = celery_app.conf.task_routes or {}
-    if isinstance(routes, dict):
-        for pattern, route in routes.items():
-            if fnmatch(task_name, pattern):
-                return route["queue"]
-    return celery_app.conf.task_default_queue
 
 
 _AFTER_COMMIT = "rb_after_commit"
@@ -70,14 +74,14 @@ def _drop_after_commit(session: Session, previous: SessionTransaction) -> None:
         session.info.pop(_AFTER_COMMIT, None)
 
 
-def submit_build(session: Session, celery_app: Celery, settings: Settings, *, team_id: str,
+def submit_build(session: Session, dispatch: Dispatch, settings: Settings, *, team_id: str,
                  recipe_version_id: str | None = None, recipe_yaml: str | None = None,
                  author: str | None = None) -> Build:
     """Create a queued build and commit it; its compile → build chain is sent on commit.
 
     Args:
         session: a session of the records; committed here.
-        celery_app: the app whose broker and routes carry the chain.
+        dispatch: what carries the chain to the workers.
         settings: system settings (default timeout).
         team_id: the owning team.
         recipe_version_id: an existing recipe version, or
@@ -100,9 +104,9 @@ def submit_build(session: Session, celery_app: Celery, settings: Settings, *, te
     session.flush()
     build.compile_task_id = compile_task_id(build.id)
     build.build_task_id = build_task_id(build.id)
-    build.queue = queue_for(celery_app, BUILD_TASK)
+    build.queue = dispatch.build_queue()
     after_commit(session, _enqueue_action(
-        celery_app, settings, team_id=team_id, build_id=build.id,
+        dispatch, settings, team_id=team_id, build_id=build.id,
         submitted=build.queued_at.timestamp(),
         lease_s=redelivery_after_s(build.timeout_s or settings.build_timeout_s),
         compile_task_id=build.compile_task_id, build_task_id=build.build_task_id,
@@ -111,7 +115,7 @@ def submit_build(session: Session, celery_app: Celery, settings: Settings, *, te
     return build
 
 
-def _enqueue_action(celery_app: Celery, settings: Settings, *, team_id: str, build_id: str,
+def _enqueue_action(dispatch: Dispatch, settings: Settings, *, team_id: str, build_id: str,
                     submitted: float, lease_s: int, compile_task_id: str, build_task_id: str,
                     build_queue: str) -> Callable[[], None]:
     """Line the build up for a team slot, lease its message, send its chain."""
@@ -120,17 +124,13 @@ def _enqueue_action(celery_app: Celery, settings: Settings, *, team_id: str, bui
         control = Control(_redis(settings))
         control.enqueue(team_id, build_id, submitted)
         control.lease(build_id, lease_s)
-        chain(
-            celery_app.signature(COMPILE_TASK, args=(build_id,), immutable=True).set(
-                queue=queue_for(celery_app, COMPILE_TASK), task_id=compile_task_id),
-            celery_app.signature(BUILD_TASK, args=(build_id,), immutable=True).set(
-                queue=build_queue, task_id=build_task_id),
-        ).apply_async()
+        dispatch.send_chain(build_id, compile_task_id=compile_task_id,
+                            build_task_id=build_task_id, build_queue=build_queue)
 
     return enqueue
 
 
-def cancel_build(session: Session, redis: Redis, celery_app: Celery, build_id: str) -> Build:
+def cancel_build(session: Session, redis: Redis, dispatch: Dispatch, build_id: str) -> Build:
     """Request a cancel: flag, revoke, and end the build as ``cancelled`` now.
 
     A running solve sees the flag within a fraction of a second and stops; a build
@@ -148,7 +148,7 @@ def cancel_build(session: Session, redis: Redis, celery_app: Celery, build_id: s
     Control(redis).request_cancel(build_id)
     build.cancel_requested = True
     session.commit()
-    celery_app.control.revoke([compile_task_id(build_id), build_task_id(build_id)])
+    dispatch.revoke([compile_task_id(build_id), build_task_id(build_id)])
     # No solve runs before ``building``: end it here.  A running solve is stopped by
     # its worker, which sees the flag within a fraction of a second.
     if states.transition(session, build_id, [BuildState.QUEUED, BuildState.COMPILING],

@@ -18,13 +18,13 @@ def reap(stale_after_s: float = 60.0) -> dict[str, list[str]]:
     from celery import current_app
 
     from pipeline.reaper import reap as reap_builds
-    from pipeline.submit import BUILD_TASK
+    from tasks.dispatch import CeleryDispatch
     from tasks.services import services_for
 
     def resend(build) -> None:
         # The queue and task id recorded at submit: same routing, same Flower line.
-        current_app.send_task(BUILD_TASK, args=(build.id,), task_id=build.build_task_id,
-                              queue=build.queue)
+        CeleryDispatch(current_app).resend_build(build.id, build_task_id=build.build_task_id,
+                                                 build_queue=build.queue)
 
     return reap_builds(services_for(current_app), stale_after_s=stale_after_s,
                        redispatch=resend)

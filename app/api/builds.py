@@ -43,7 +43,7 @@ def create_build():
     else:
         check_valid(body.yaml or "")
         yaml_text = body.yaml
-    row = build_service.submit_build(session, services().celery, services().settings,
+    row = build_service.submit_build(session, services().dispatch, services().settings,
                                      team_id=caller.team_id, recipe_version_id=version_id,
                                      recipe_yaml=yaml_text, author=caller.user_id)
     return jsonify(build_json(row)), 201
@@ -82,7 +82,7 @@ def cancel_build(build_id: str):
     row = lookup.build(db(), current_caller(), build_id)
     if row.state.terminal:
         raise ApiError(409, f"the build already ended ({row.state.value})")
-    row = build_service.cancel_build(db(), services().redis, services().celery, row.id)
+    row = build_service.cancel_build(db(), services().redis, services().dispatch, row.id)
     return jsonify(build_json(row)), 202
 
 

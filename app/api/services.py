@@ -68,6 +68,12 @@ class Services:
         return make_celery(settings=self.settings)
 
     @cached_property
+    def dispatch(self) -> Any:
+        from tasks.dispatch import CeleryDispatch
+
+        return CeleryDispatch(self.celery)
+
+    @cached_property
     def secrets(self) -> Any:
         from core.secretstore import secret_store_from_settings
 

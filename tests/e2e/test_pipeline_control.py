@@ -27,7 +27,7 @@ def test_cancel_stops_the_running_step_and_ends_cancelled(pipeline):
     wait_for_log(pipeline, build_id, f"started-42-{token}")
 
     with pipeline.services.sessions() as session:
-        cancel_build(session, pipeline.services.redis, pipeline.app, build_id)
+        cancel_build(session, pipeline.services.redis, pipeline.dispatch, build_id)
     build = pipeline.wait(build_id, timeout=60)
 
     assert build.state is BuildState.CANCELLED
@@ -46,7 +46,7 @@ def test_cancel_of_a_queued_build_ends_it_before_any_worker_runs_it(pipeline):
         build = Build(team_id=team.id, recipe_yaml="version: '3'\n")
         session.add(build)
         session.commit()
-        cancelled = cancel_build(session, pipeline.services.redis, pipeline.app, build.id)
+        cancelled = cancel_build(session, pipeline.services.redis, pipeline.dispatch, build.id)
     assert cancelled.state is BuildState.CANCELLED
     events = list(pipeline.services.bus.read(build.id))
     assert events[-1].kind == "end" and events[-1].text == "cancelled"

@@ -9,7 +9,8 @@ import pytest
 from core.db import Build, BuildState, utcnow
 from core.logevents import HEADER, Entry
 from pipeline.reaper import reap
-from pipeline.submit import queue_for, submit_build
+from pipeline.submit import submit_build
+from tasks.dispatch import queue_for, stage_task_name
 from tests.tasks.harness import make_pipeline
 
 
@@ -61,12 +62,13 @@ def test_submit_needs_exactly_one_recipe(idle_pipeline):
     team = pipe.team()
     with pipe.services.sessions() as session:
         with pytest.raises(ValueError):
-            submit_build(session, pipe.app, pipe.settings, team_id=team.id)
-        build = submit_build(session, pipe.app, pipe.settings, team_id=team.id,
+            submit_build(session, pipe.dispatch, pipe.settings, team_id=team.id)
+        build = submit_build(session, pipe.dispatch, pipe.settings, team_id=team.id,
                              recipe_yaml="version: '3'\n")
         assert build.state is BuildState.QUEUED
         assert build.compile_task_id == f"{build.id}.compile"
-        assert build.queue == pipe.build_queue == queue_for(pipe.app, "tasks.build.build_image")
+        build_task = stage_task_name(pipe.app, "build")
+        assert build.queue == pipe.build_queue == queue_for(pipe.app, build_task)
     # Nothing consumes this run's queues: the chain's first message waits there.
     assert pipe.services.redis.llen(pipe.compile_queue) == 1
     pipe.services.redis.delete(pipe.compile_queue)
