@@ -15,7 +15,6 @@ from core.db import (
     BuildStep,
     ImmutableRecordError,
     Membership,
-    Recipe,
     Role,
     SecretName,
     SecretVersion,
@@ -27,22 +26,14 @@ from core.db import (
 )
 from core.db.recipes import latest_version
 from core.db.tokens import issue_token, revoke_token, verify_token
-
-
-def _team(session, slug="acme") -> Team:
-    team = Team(slug=slug, name=slug.title())
-    session.add(team)
-    session.flush()
-    return team
+from tests.core.records import add_build, add_recipe, add_team
 
 
 def test_ids_have_the_spec_shape(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = _team(session)
-        recipe = Recipe(team_id=team.id, name="web")
-        session.add(recipe)
-        session.flush()
+        team = add_team(session)
+        recipe = add_recipe(session, team)
         version = add_version(session, recipe, "version: '3'\n")
         build = Build(team_id=team.id, recipe_version_id=version.id)
         session.add(build)
@@ -58,10 +49,8 @@ def test_ids_have_the_spec_shape(engine: Engine) -> None:
 def test_recipe_versions_number_up_and_are_immutable(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = _team(session)
-        recipe = Recipe(team_id=team.id, name="web")
-        session.add(recipe)
-        session.flush()
+        team = add_team(session)
+        recipe = add_recipe(session, team)
         first = add_version(session, recipe, "one")
         second = add_version(session, recipe, "two")
         assert (first.number, second.number) == (1, 2)
@@ -76,10 +65,8 @@ def test_recipe_versions_number_up_and_are_immutable(engine: Engine) -> None:
 def test_build_defaults_and_utc_times_round_trip(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = _team(session)
-        build = Build(team_id=team.id, recipe_yaml="version: '3'\n")
-        session.add(build)
-        session.flush()
+        team = add_team(session)
+        build = add_build(session, team)
         build.steps.append(BuildStep(position=0, vertex_digest="sha256:" + "a" * 64,
                                      step_id="1-build-step-1", name="echo hi", cached=True,
                                      duration_s=0.25, exit_status=0))
@@ -97,7 +84,7 @@ def test_build_defaults_and_utc_times_round_trip(engine: Engine) -> None:
 def test_a_build_needs_a_recipe_version_or_yaml(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session() as session:
-        team = _team(session)
+        team = add_team(session)
         session.add(Build(team_id=team.id))
         with pytest.raises(IntegrityError):
             session.flush()
@@ -106,7 +93,7 @@ def test_a_build_needs_a_recipe_version_or_yaml(engine: Engine) -> None:
 def test_memberships_and_unique_slugs(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = _team(session)
+        team = add_team(session, "acme")
         user = User(username="ada")
         session.add(Membership(team=team, user=user, role=Role.OWNER))
     with Session() as session:
@@ -120,7 +107,7 @@ def test_memberships_and_unique_slugs(engine: Engine) -> None:
 def test_tokens_are_stored_hashed_and_verify_until_revoked(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = _team(session)
+        team = add_team(session)
         row, plaintext = issue_token(session, team.id, name="ci")
     assert plaintext not in (row.token_hash, row.display_prefix)
     assert plaintext.startswith(row.display_prefix)
@@ -137,7 +124,7 @@ def test_tokens_are_stored_hashed_and_verify_until_revoked(engine: Engine) -> No
 def test_secret_rows_hold_versions_not_values(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = _team(session)
+        team = add_team(session)
         secret = SecretName(team_id=team.id, name="NPM_KEY", current_version=2)
         secret.versions = [SecretVersion(version=1), SecretVersion(version=2)]
         session.add(secret)
@@ -153,7 +140,7 @@ def test_secret_rows_hold_versions_not_values(engine: Engine) -> None:
 def test_deleting_a_team_cascades(engine: Engine) -> None:
     Session = make_session_factory(engine)
     with Session.begin() as session:
-        team = _team(session)
+        team = add_team(session)
         session.add(Build(team_id=team.id, recipe_yaml="x"))
     with Session.begin() as session:
         session.delete(session.get(Team, team.id))

@@ -9,22 +9,11 @@ import pytest
 from sqlalchemy import Engine
 
 from core import states
-from core.db import Build, BuildState, Team, make_session_factory
+from core.db import Build, BuildState, make_session_factory
 from core.states import IllegalTransition, finish, transition
+from tests.core.records import new_build
 
 S = BuildState
-
-
-def _new_build(engine: Engine) -> str:
-    Session = make_session_factory(engine)
-    with Session.begin() as session:
-        team = Team(slug=f"t{time.monotonic_ns()}", name="T")
-        session.add(team)
-        session.flush()
-        build = Build(team_id=team.id, recipe_yaml="version: '3'\n")
-        session.add(build)
-        session.flush()
-        return build.id
 
 
 def test_table_shape() -> None:
@@ -37,7 +26,7 @@ def test_table_shape() -> None:
 
 
 def test_happy_path_stamps_each_state(engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     Session = make_session_factory(engine)
     path = [S.QUEUED, S.COMPILING, S.BUILDING, S.PUSHING, S.SUCCEEDED]
     with Session() as session:
@@ -52,7 +41,7 @@ def test_happy_path_stamps_each_state(engine: Engine) -> None:
 
 
 def test_illegal_moves_are_refused_before_touching_the_row(engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     Session = make_session_factory(engine)
     with Session() as session:
         with pytest.raises(IllegalTransition) as err:
@@ -64,7 +53,7 @@ def test_illegal_moves_are_refused_before_touching_the_row(engine: Engine) -> No
 
 
 def test_stale_expectation_loses_and_cached_object_refreshes(engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     Session = make_session_factory(engine)
     with Session() as session:
         build = session.get(Build, build_id)
@@ -76,7 +65,7 @@ def test_stale_expectation_loses_and_cached_object_refreshes(engine: Engine) -> 
 
 
 def test_finish_ends_a_live_build_once(engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     Session = make_session_factory(engine)
     with Session() as session:
         assert transition(session, build_id, S.QUEUED, S.COMPILING)
@@ -91,7 +80,7 @@ def test_finish_ends_a_live_build_once(engine: Engine) -> None:
 
 
 def test_attempt_can_be_bumped_in_the_same_statement(engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     Session = make_session_factory(engine)
     with Session() as session:
         assert transition(session, build_id, S.QUEUED, S.COMPILING, attempt=Build.attempt + 1)
@@ -130,7 +119,7 @@ def _race(engine: Engine, build_id: str, moves: list[tuple[BuildState, BuildStat
 
 @pytest.mark.parametrize("round_", range(5))
 def test_racing_transitions_exactly_one_wins(engine: Engine, round_: int) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     moves = [(S.QUEUED, S.COMPILING), (S.QUEUED, S.CANCELLED)]
     results = _race(engine, build_id, moves)
     assert sorted(results) == [False, True]
@@ -140,13 +129,13 @@ def test_racing_transitions_exactly_one_wins(engine: Engine, round_: int) -> Non
 
 
 def test_two_workers_claiming_the_same_build_one_wins(engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     results = _race(engine, build_id, [(S.QUEUED, S.COMPILING)] * 3)
     assert sorted(results) == [False, False, True]
 
 
 def test_a_session_that_read_before_another_writer_loses_cleanly(engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     Session = make_session_factory(engine)
     with Session() as slow, Session() as fast:
         assert slow.get(Build, build_id).state is S.QUEUED

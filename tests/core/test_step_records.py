@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
 from buildkit.progress import VertexCached, VertexCompleted, VertexStarted
-from core.db import Build, BuildStep, Team, make_session_factory
+from core.db import BuildStep, make_session_factory
 from pipeline.steps import StepRecorder
+from tests.core.records import new_build
 
 STEP_IDS = {"sha256:a": "1-build-step-0", "sha256:b": "1-build-step-1"}
-
-
-def _new_build(engine: Engine) -> str:
-    Session = make_session_factory(engine)
-    with Session.begin() as session:
-        team = Team(slug=f"t{time.monotonic_ns()}", name="T")
-        session.add(team)
-        session.flush()
-        build = Build(team_id=team.id, recipe_yaml="version: '3'\n")
-        session.add(build)
-        session.flush()
-        return build.id
 
 
 def _record(engine: Engine, build_id: str, events) -> list[BuildStep]:
@@ -40,7 +28,7 @@ def _record(engine: Engine, build_id: str, events) -> list[BuildStep]:
 
 def test_steps_run_by_an_earlier_attempt_stay_run_when_the_retry_finds_them_cached(
         engine: Engine) -> None:
-    build_id = _new_build(engine)
+    build_id = new_build(engine)
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     t1 = t0 + timedelta(seconds=2)
     # Attempt 1 ran step 0, then the push failed (a transient fault: retried).
@@ -60,7 +48,7 @@ def test_steps_run_by_an_earlier_attempt_stay_run_when_the_retry_finds_them_cach
 
 
 def test_a_rebuild_as_a_new_build_is_still_all_cached(engine: Engine) -> None:
-    first, second = _new_build(engine), _new_build(engine)
+    first, second = new_build(engine), new_build(engine)
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     _record(engine, first, [VertexStarted("sha256:a", "one", t0),
                             VertexCompleted("sha256:a", "one", t0, t0)])

@@ -15,27 +15,13 @@ from core.teamsecrets import delete_secret
 from stack.layout import Layout
 from stack.vault_server import audit_log
 from tests.conftest import pushed_image_bytes
-from tests.tasks.harness import BUSYBOX_RECIPE
-
-SECRET_STEP = """\
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      environment:
-        - name: CANARY
-          value: "{{{{secret:team.CANARY}}}}"
-      command: 'test -n "$CANARY" && echo "canary length ${{#CANARY}} {token}"'
-"""
-PLAIN_STEP = """\
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      command: 'echo plain {token} > /tmp/plain'
-"""
+from tests.tasks.harness import BUSYBOX_RECIPE, command_step, secret_ref
 
 
 def secret_recipe(settings, token: str) -> str:
-    steps = PLAIN_STEP.format(token=token) + SECRET_STEP.format(token=token)
+    steps = (command_step(f"echo plain {token} > /tmp/plain")
+             + command_step(f'test -n "$CANARY" && echo "canary length ${{#CANARY}} {token}"',
+                            env={"CANARY": secret_ref("CANARY")}))
     return BUSYBOX_RECIPE.format(registry=settings.registry, steps=steps)
 
 
@@ -124,22 +110,9 @@ def test_secret_is_served_then_rotation_rebuilds_only_its_step_and_nothing_leaks
             assert not any(n in data for n in needles), f"secret value found in {where}"
 
 
-TWO_SECRETS = """\
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      environment:
-        - name: FIRST
-          value: "{{{{secret:team.FIRST}}}}"
-      command: 'test -n "$FIRST" && echo first {token}'
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      environment:
-        - name: SECOND
-          value: "{{{{secret:team.SECOND}}}}"
-      command: 'test -n "$SECOND" && echo second {token}'
-"""
+def two_secret_steps(token: str) -> str:
+    return "".join(command_step(f'test -n "${name}" && echo {name.lower()} {token}',
+                                env={name: secret_ref(name)}) for name in ("FIRST", "SECOND"))
 
 
 def test_changing_one_of_two_secrets_reruns_only_the_steps_that_read_it(pipeline):
@@ -148,7 +121,7 @@ def test_changing_one_of_two_secrets_reruns_only_the_steps_that_read_it(pipeline
     pipeline.put_secret(team, "FIRST", f"first-{secrets.token_hex(8)}")
     pipeline.put_secret(team, "SECOND", f"second-{secrets.token_hex(8)}")
     recipe = BUSYBOX_RECIPE.format(registry=pipeline.settings.registry,
-                                   steps=TWO_SECRETS.format(token=token))
+                                   steps=two_secret_steps(token))
     first = pipeline.wait(pipeline.submit(team, recipe))
     assert first.state is BuildState.SUCCEEDED, first.error_message
     assert executed(pipeline, first.id) == ["1-build-step-0", "1-build-step-1"]

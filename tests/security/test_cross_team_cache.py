@@ -15,29 +15,14 @@ import uuid
 from core.db import BuildState
 from core.teamsecrets import delete_secret
 from tests.conftest import pushed_image_bytes
-from tests.tasks.harness import BUSYBOX_RECIPE
-
-STEPS = """\
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      command: 'echo plain {token} > /plain'
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      environment:
-        - name: CANARY
-          value: "{{{{secret:team.CANARY}}}}"
-      command: 'printf %s "$CANARY" > /canary'
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      command: 'echo after {token} > /after'
-"""
+from tests.tasks.harness import BUSYBOX_RECIPE, command_step, secret_ref
 
 
 def recipe(settings, token: str) -> str:
-    return BUSYBOX_RECIPE.format(registry=settings.registry, steps=STEPS.format(token=token))
+    steps = (command_step(f"echo plain {token} > /plain")
+             + command_step('printf %s "$CANARY" > /canary', env={"CANARY": secret_ref("CANARY")})
+             + command_step(f"echo after {token} > /after"))
+    return BUSYBOX_RECIPE.format(registry=settings.registry, steps=steps)
 
 
 def build(pipeline, team, yaml: str):

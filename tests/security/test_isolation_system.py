@@ -31,22 +31,16 @@ from registry.errors import Denied, NotFound, Unauthorized
 from registry.naming import parse_ref
 from tests.app.pipekit import *  # noqa: F403
 from tests.conftest import pushed_image_bytes
+from tests.tasks.harness import command_step, secret_ref
 
-SECRET_STEP = """\
-    - type: command
-      shell: /bin/sh -e {{}}
-      user: root
-      environment:
-        - name: CANARY
-          value: "{{{{secret:team.CANARY}}}}"
-      secret_mounts:
-        - path: /run/canary
-          value: "{{{{secret:team.CANARY}}}}"
-      command: |
-        test "$(cat /run/canary)" = "$CANARY"
-        echo "canary length ${{#CANARY}} {token}"
-        echo "$CANARY" | base64
-"""
+
+def secret_step(token: str) -> str:
+    """A step that reads CANARY from its environment and a secret mount, and prints it
+    base64-encoded: the canary scans look for that form too."""
+    return command_step(f'test "$(cat /run/canary)" = "$CANARY"\n'
+                        f'echo "canary length ${{#CANARY}} {token}"\necho "$CANARY" | base64\n',
+                        env={"CANARY": secret_ref("CANARY")},
+                        mounts={"/run/canary": secret_ref("CANARY")})
 
 
 class RedisMonitor(threading.Thread):
@@ -111,7 +105,7 @@ def world(stack, docker_socket):
     assert stack.api(a, "PUT", "/team/secrets/CANARY", json={"value": canary}).status_code == 201
     assert stack.api(a, "PUT", "/team/env/PLAIN", json={"value": "a-plain"}).status_code in (
         200, 201)
-    recipe_yaml = stack.recipe(f"echo team-a-line-{token}") + SECRET_STEP.format(token=token)
+    recipe_yaml = stack.recipe(f"echo team-a-line-{token}") + secret_step(token)
     recipe = stack.api(a, "POST", "/recipes", json={"name": "private", "yaml": recipe_yaml})
     assert recipe.status_code == 201, recipe.text
     recipe = recipe.json()
@@ -196,7 +190,7 @@ def test_team_b_cannot_delete_team_a_secret_or_tokens(stack, world):
 
 def test_team_b_recipe_naming_a_secret_it_lacks_never_gets_team_a_value(stack, world):
     b = world["b"]
-    recipe = stack.recipe("true") + SECRET_STEP.format(token="b-try")
+    recipe = stack.recipe("true") + secret_step("b-try")
     resp = stack.api(b, "POST", "/builds", json={"yaml": recipe})
     if resp.status_code == 201:
         done = stack.wait(b, resp.json()["id"])

@@ -7,6 +7,7 @@ take each other's tasks.  Never eager mode.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,8 +25,9 @@ from core.config import REPO_ROOT, Settings
 from core.db import TERMINAL_STATES, Build, BuildStep, Team
 from core.db.migrate import upgrade
 from pipeline.services import Services
-from pipeline.submit import BUILD_TASK, COMPILE_TASK, submit_build
+from pipeline.submit import submit_build
 from tasks.celery_app import make_celery
+from tasks.dispatch import CeleryDispatch
 from tests.conftest import need, tcp_open
 
 #: The Redis database index the pipeline tests use (core's tests use 14).
@@ -58,8 +60,9 @@ class Pipeline:
         self.build_queue = f"buildqd-{self.run_id}"
         self.app = make_celery(f"test-{self.run_id}")
         self.app.conf.broker_url = self.app.conf.result_backend = self.settings.redis_url
-        self.app.conf.task_routes = {COMPILE_TASK: {"queue": self.compile_queue},
-                                     BUILD_TASK: {"queue": self.build_queue},
+        self.dispatch = CeleryDispatch(self.app)
+        self.app.conf.task_routes = {"tasks.compile.*": {"queue": self.compile_queue},
+                                     "tasks.build.*": {"queue": self.build_queue},
                                      "tasks.maintenance.*": {"queue": self.compile_queue}}
 
     # Workers ------------------------------------------------------------------------
@@ -129,7 +132,7 @@ class Pipeline:
 
     def submit(self, team: Team, recipe_yaml: str) -> str:
         with self.services.sessions() as session:
-            return submit_build(session, self.app, self.settings, team_id=team.id,
+            return submit_build(session, self.dispatch, self.settings, team_id=team.id,
                                 recipe_yaml=recipe_yaml).id
 
     def build(self, build_id: str) -> Build:
@@ -156,17 +159,27 @@ class Pipeline:
     def archived(self, build_id: str, timeout: float = 30) -> bool:
         """Whether the log gets archived within ``timeout``: the worker archives right
         after the END event, a moment after the record turned terminal."""
+        return self._log_reaches(build_id, "archived", timeout)
+
+    def _log_reaches(self, build_id: str, flag: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             stats = self.services.bus.stats(build_id)
-            if stats is not None and stats.archived:
+            if stats is not None and getattr(stats, flag):
                 return True
             time.sleep(0.05)
         return False
 
     def log_text(self, build_id: str) -> str:
+        """The log as plain text; for a build that ended, once its log has ended too.
+
+        The worker commits the terminal state first and writes the closing lines (the
+        error, "Build failed with code N") a moment later: reading at once could miss them.
+        """
         from core.logevents import raw_text
 
+        if self.build(build_id).state in TERMINAL_STATES:
+            self._log_reaches(build_id, "ended", timeout=30)
         return b"".join(raw_text(self.services.bus.read(build_id))).decode("utf-8", "replace")
 
 
@@ -221,8 +234,33 @@ build:
 """
 
 
+def secret_ref(name: str) -> str:
+    """A recipe's reference to the team secret ``name``."""
+    return "{{secret:team." + name + "}}"
+
+
+def command_step(command: str, env: dict[str, str] | None = None,
+                 mounts: dict[str, str] | None = None) -> str:
+    """One root ``/bin/sh`` command step of :data:`BUSYBOX_RECIPE`, as its YAML lines.
+
+    ``env`` maps variable names to values and ``mounts`` secret-mount paths to values
+    (:func:`secret_ref` for a team secret).  JSON strings are YAML double-quoted
+    scalars, so any command text survives as written.
+    """
+    lines = ["    - type: command", "      shell: /bin/sh -e {}", "      user: root"]
+    if env:
+        lines.append("      environment:")
+        lines += [f"        - name: {name}\n          value: {json.dumps(value)}"
+                  for name, value in env.items()]
+    if mounts:
+        lines.append("      secret_mounts:")
+        lines += [f"        - path: {path}\n          value: {json.dumps(value)}"
+                  for path, value in mounts.items()]
+    lines.append(f"      command: {json.dumps(command)}")
+    return "\n".join(lines) + "\n"
+
+
 def busybox_recipe(settings: Settings, *scripts: str) -> str:
-    """A busybox recipe with one ``/bin/sh`` command step per script (one line each)."""
-    steps = "".join(f"    - type: command\n      shell: /bin/sh -e {{}}\n"
-                    f"      user: root\n      command: {script!r}\n" for script in scripts)
+    """A busybox recipe with one ``/bin/sh`` command step per script."""
+    steps = "".join(command_step(script) for script in scripts)
     return BUSYBOX_RECIPE.format(registry=settings.registry, steps=steps)
