@@ -3,7 +3,8 @@
 Each module under ``bench/`` exposes ``run() -> list[Row]`` measuring its figure and
 the baseline in the same run.  A module that cannot run (a service is down, the
 module is not written yet) adds a row saying why instead of stopping the others;
-the exit status is 1 when any module failed, so CI notices.
+the exit status is 1 when any module failed and 2 when a full-size run missed a
+target row, so CI and whoever runs it notice.
 
     python -m bench [--only overhead,rebuild] [--quick] [--results DIR]
 """
@@ -64,14 +65,27 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.only.split(",") if n] or list(MODULES)
     rows: list[Row] = []
     ok = True
-    print(f"machine: {machine()}", file=sys.stderr)
+    before = machine()
+    print(f"machine: {before}", file=sys.stderr)
     for name in names:
         module_rows, module_ok = run_module(name, args.quick)
         rows += module_rows
         ok &= module_ok
     show(rows, "recipe-builder benchmarks")
-    print(f"results written to {write(rows, directory=args.results)}")
-    return 0 if ok else 1
+    print(f"results written to {write(rows, directory=args.results, machine_before=before)}")
+    return exit_status(rows, ok, args.quick)
+
+
+def exit_status(rows: list[Row], ran: bool, quick: bool) -> int:
+    """1: a module failed; 2: a target row was missed (judged only on full-size runs:
+    ``--quick`` is CI's smoke test, too small to judge); 0 otherwise."""
+    if not ran:
+        return 1
+    missed = [r for r in rows if r.met is False]
+    for r in missed:
+        print(f"target missed: {r.bench}: {r.metric} = {r.value:.4g} {r.unit} "
+              f"(target {r.target})", file=sys.stderr)
+    return 2 if missed and not quick else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Usage: .venv/bin/python -m bench.cancel [--runs 3]
 
 from __future__ import annotations
 
-import argparse
 import secrets
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ import psutil
 
 import buildkit
 import llb
-from bench.report import Row, show
+from bench.report import Row, command_line
 from bench.system import DockerCli, docker_settings
 from buildkit.progress import VertexStarted
 from core.clients import redis_client
@@ -138,11 +137,5 @@ def run(runs: int = 3) -> list[Row]:
                 notes=f"worst of {runs}: {max(via_redis):.3f} s")]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    show(run(parser.parse_args().runs), "cancel")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "cancel", __doc__)

@@ -10,12 +10,11 @@ floor any recipe tool pays before it can do anything.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import yaml
 
-from bench.report import Row
+from bench.report import Row, command_line
 from llb import CompileInputs, TeamNames, compile_recipe, load_recipe
 from llb.graph.definition import Definition
 
@@ -84,23 +83,5 @@ def run(rounds: int = 50) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=50)
-    args = parser.parse_args()
-    print(f"{'steps':>5} {'ops':>5} {'compile ms':>11} {'load+compile ms':>16} {'ops/s':>10}")
-    for steps in (10, 100):
-        compile_ms, total_ms, ops = measure(steps, args.rounds)
-        print(
-            f"{steps:>5} {ops:>5} {compile_ms:>11.2f} {total_ms:>16.2f} "
-            f"{ops / (compile_ms / 1000):>10.0f}"
-        )
-        if steps == 100:
-            print(
-                f"100-step compile: {compile_ms:.2f} ms vs target {TARGET_MS_100:.0f} ms "
-                f"(ratio {compile_ms / TARGET_MS_100:.2f}; below 1.00 meets the target)"
-            )
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "compile", __doc__)

@@ -18,7 +18,6 @@ Prints figures and ratios; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import subprocess
@@ -26,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.report import Row, show
+from bench.report import Row, command_line
 from core.config import REPO_ROOT
 
 SHELL = "/bin/bash -o errexit -o pipefail {}"
@@ -69,6 +68,8 @@ def best_of(runs: int, modes: dict[str, list[str]]) -> dict[str, tuple[float, in
     """Best run per mode; modes take turns so a burst of load on the shared
     machine hits them alike instead of skewing one."""
     best: dict[str, tuple[float, int, int]] = {}
+    for argv in modes.values():  # warm up: the first run of each pays for cold caches
+        timed_read(argv)
     for _ in range(runs):
         for mode, argv in modes.items():
             result = timed_read(argv)
@@ -142,17 +143,5 @@ def run(megabytes: int = 100, runs: int = 5) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=int, default=100, help="megabytes of output per run")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    rows = run(args.mb, args.runs)
-    show(rows, "dzlaunch relay throughput")
-    for r in rows:
-        if r.metric.endswith("MB/s") and r.baseline_name:
-            print(f"{r.metric[:-5]:<30} {r.value:8.1f} MB/s  {r.ratio:6.1%} of raw")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "dzlaunch relay throughput", __doc__)

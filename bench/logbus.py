@@ -13,7 +13,6 @@ Usage: .venv/bin/python -m bench.logbus [--lines 200000] [--readers 4] [--batch 
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import statistics
 import tempfile
@@ -21,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.report import Row, show
+from bench.report import Row, command_line
 from core.clients import redis_client
 from core.config import Settings
 from core.logbus import LogBus
@@ -103,14 +102,5 @@ def run(lines: int = 200_000, readers: int = 4, batch: int = 200) -> list[Row]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=200_000)
-    parser.add_argument("--readers", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=200)
-    args = parser.parse_args()
-    show(run(args.lines, args.readers, args.batch), "log bus")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "log bus", __doc__)

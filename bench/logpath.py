@@ -14,7 +14,6 @@ see :func:`run`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import multiprocessing as mp
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 
 import websocket
 
-from bench.report import Row, show
+from bench.report import Row, command_line
 from bench.system import DockerCli, System, busybox_recipe, docker_settings
 
 #: Bursts of 600 lines with a 6 ms sleep between them: 100 000 lines/s if printing took
@@ -206,13 +205,5 @@ def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=50_000)
-    parser.add_argument("--builds", type=int, default=3)
-    args = parser.parse_args()
-    show(run(args.lines, args.builds), "log path")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "log path", __doc__)

@@ -9,11 +9,10 @@ in the same builds (queued → solve started, which includes the compile).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import uuid
 
-from bench.report import Row, show
+from bench.report import Row, command_line
 from bench.system import DockerCli, System, busybox_recipe, docker_settings
 
 
@@ -57,11 +56,5 @@ def run(runs: int = 3) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    show(run(parser.parse_args().runs), "whole-system overhead")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "whole-system overhead", __doc__)

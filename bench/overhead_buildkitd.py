@@ -20,7 +20,6 @@ alternate who goes first.  Targets (issue 15): warm <= buildctl + 0.15 s; cold <
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import statistics
 import time
@@ -29,7 +28,7 @@ import uuid
 import llb
 from bench.overhead import scripts
 from bench.private_buildkitd import DockerConfig, PrivateBuildkitd
-from bench.report import Row, show
+from bench.report import Row, command_line
 from bench.system import System, busybox_recipe
 from core.config import Settings
 from core.db import Build
@@ -143,11 +142,5 @@ def run(runs: int = 5) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    show(run(parser.parse_args().runs), "whole-system overhead on buildkitd")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "whole-system overhead on buildkitd", __doc__)

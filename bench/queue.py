@@ -20,7 +20,6 @@ import sys
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
-import argparse  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -31,7 +30,7 @@ from pathlib import Path  # noqa: E402
 from core.config import REPO_ROOT, Settings  # noqa: E402
 
 sys.path.insert(0, str(REPO_ROOT))
-from bench.report import Row, show  # noqa: E402
+from bench.report import Row, command_line  # noqa: E402
 from bench.system import docker_settings  # noqa: E402
 from tests.tasks.harness import busybox_recipe, ensure_dzlaunch_image, make_pipeline  # noqa: E402
 
@@ -118,11 +117,5 @@ def run(runs: int = 10) -> list[Row]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10)
-    show(run(parser.parse_args().runs), "queue latency")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "queue latency", __doc__)

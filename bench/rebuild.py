@@ -8,11 +8,10 @@ Target (issue 9): ≤ 1.5 s wall.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import uuid
 
-from bench.report import Row, show
+from bench.report import Row, command_line
 from bench.system import DockerCli, System, busybox_recipe, docker_settings
 
 TARGET_S = 1.5
@@ -38,11 +37,5 @@ def run(runs: int = 5) -> list[Row]:
                 "docker build+push", f"<= {TARGET_S} s", mine <= TARGET_S)]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    show(run(parser.parse_args().runs), "unchanged rebuild")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "unchanged rebuild", __doc__)

@@ -20,7 +20,6 @@ No target: the issue asks for both figures side by side.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 import uuid
@@ -28,7 +27,7 @@ import uuid
 import buildkit
 import llb
 from bench.private_buildkitd import PrivateBuildkitd
-from bench.report import Row, show
+from bench.report import Row, command_line
 from buildkit.progress import VertexCached, VertexCompleted
 from core.config import Settings
 from pipeline.inputs import pin
@@ -142,11 +141,5 @@ def run(runs: int = 5) -> list[Row]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    show(run(parser.parse_args().runs), "rebuild on another build host")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "rebuild on another build host", __doc__)

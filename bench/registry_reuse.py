@@ -12,11 +12,10 @@ Usage: .venv/bin/python -m bench.registry_reuse [--runs 30]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
-from bench.report import Row, show
+from bench.report import Row, command_line
 from core.config import Settings
 from pipeline.credentials import provider_from_settings, registry_client
 from registry.errors import RegistryError
@@ -70,11 +69,5 @@ def run(runs: int = 30) -> list[Row]:
                       f"{(before - ours) * 1000:.1f} ms per build")]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    show(run(parser.parse_args().runs), "registry client reuse")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "registry client reuse", __doc__)

@@ -7,10 +7,13 @@ rows; ``python -m bench`` (``make bench``) runs them all side by side and writes
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,9 +42,22 @@ class Row:
         return self.value / self.baseline
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux), so results from different machines are not compared."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def machine() -> dict:
-    return {"cores": os.cpu_count(), "python": platform.python_version(),
-            "machine": platform.machine(), "kernel": platform.release()}
+    """What the figures depend on: CPU, cores, and how loaded the machine is right now."""
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "load_1m": os.getloadavg()[0],
+            "python": platform.python_version(), "machine": platform.machine(),
+            "kernel": platform.release()}
 
 
 def table(rows: list[Row], title: str) -> Table:
@@ -62,11 +78,29 @@ def show(rows: list[Row], title: str = "benchmarks") -> None:
     Console(width=180).print(table(rows, title))
 
 
-def write(rows: list[Row], name: str = "all", directory: Path = RESULTS) -> Path:
+def write(rows: list[Row], name: str = "all", directory: Path = RESULTS,
+          machine_before: dict | None = None) -> Path:
+    """The rows as JSON, with the machine as it was before the run and is now."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = directory / f"{name}-{stamp}.json"
-    payload = {"machine": machine(), "time": stamp,
+    payload = {"machine": machine(), "machine_before": machine_before, "time": stamp,
                "rows": [{**asdict(r), "ratio": r.ratio} for r in rows]}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+def command_line(run: Callable[..., list[Row]], title: str, doc: str | None,
+                 argv: list[str] | None = None) -> None:
+    """Run one bench module alone: ``--<option>`` for each keyword of its ``run()``.
+
+    The options, their types and defaults are read from ``run``'s signature, so a
+    module states its knobs once (``python -m bench.queue --runs 20``).
+    """
+    parser = argparse.ArgumentParser(description=(doc or title).splitlines()[0])
+    for name, param in inspect.signature(run).parameters.items():
+        default = param.default
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default,
+                            type=type(default) if default is not None else str,
+                            help=f"default {default}")
+    show(run(**vars(parser.parse_args(argv))), title)

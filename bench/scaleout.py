@@ -7,12 +7,11 @@ the same run).
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 import uuid
 
-from bench.report import Row, show
+from bench.report import Row, command_line
 from bench.system import System, busybox_recipe, docker_settings
 from core.config import Settings
 
@@ -40,11 +39,5 @@ def run(builds: int = 16) -> list[Row]:
                 results[1], "1 worker", notes=note) for n in (1, 2, 4)]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--builds", type=int, default=16)
-    show(run(parser.parse_args().builds), "scale-out")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "scale-out", __doc__)

@@ -10,7 +10,6 @@ Usage: .venv/bin/python bench/solve.py [--runs 3]
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import statistics
 import subprocess
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 
 import buildkit
-from bench.report import Row
+from bench.report import Row, command_line
 from bench.system import DockerCli, docker_settings
 from buildkit.engine import EngineClient
 from llb.pb import ops_pb2
@@ -122,17 +121,5 @@ def run(runs: int = 3) -> list[Row]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    times = measure(args.runs)
-    print(f"{'mode':<6} {'ours (s)':>9} {'docker build (s)':>17} {'ratio':>7}  target <= 1.05")
-    for mode in ("cold", "warm"):
-        ours = statistics.median(times[("ours", mode)])
-        cli = statistics.median(times[("cli", mode)])
-        print(f"{mode:<6} {ours:>9.3f} {cli:>17.3f} {ours / cli:>7.2f}")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "solve: ours vs docker build", __doc__)

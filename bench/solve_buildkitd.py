@@ -14,14 +14,13 @@ buildctl <= 1.0.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 import uuid
 
 import buildkit
 from bench.private_buildkitd import DockerConfig, PrivateBuildkitd
-from bench.report import Row, show
+from bench.report import Row, command_line
 from core.config import Settings
 from llb.graph import image, marshal
 from pipeline.registry_settings import registry_settings
@@ -94,13 +93,5 @@ def _spread(times: dict[tuple[str, str], list[float]], mode: str) -> str:
             f"buildctl {min(cli):.3f}-{max(cli):.3f} s")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=STEPS)
-    args = parser.parse_args()
-    show(run(args.runs, args.steps), "our client vs buildctl on buildkitd")
-
-
 if __name__ == "__main__":
-    main()
+    command_line(run, "our client vs buildctl on buildkitd", __doc__)

@@ -46,6 +46,9 @@ def test_every_module_runs_to_the_end(quick_results):
     benches = {row["bench"] for row in results["rows"]}
     assert benches >= REQUIRED
     assert results["machine"]["cores"]
+    # The machine is recorded as it was before and after: CPU model and load.
+    for when in ("machine_before", "machine"):
+        assert results[when]["cpu"] and results[when]["load_1m"] >= 0
 
 
 def test_every_baseline_was_measured(quick_results):
@@ -78,3 +81,16 @@ def test_second_build_host_rebuilds_from_registry_cache(quick_results):
     [row] = [r for r in results["rows"]
              if r["bench"] == "rebuild_hosts" and r["unit"] == "steps"]
     assert row["met"], row
+
+
+def test_a_missed_target_fails_a_full_run_but_not_a_quick_one():
+    # bench/ is not a package of the tested tree: judge its exit rule in a child.
+    code = ("from bench.__main__ import exit_status\n"
+            "from bench.report import Row\n"
+            "missed = [Row('x', 'm', 2.0, 's', target='< 1 s', met=False)]\n"
+            "met = [Row('x', 'm', 0.5, 's', target='< 1 s', met=True)]\n"
+            "print(exit_status(missed, True, False), exit_status(missed, True, True),\n"
+            "      exit_status(met, True, False), exit_status(met, False, False))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert proc.stdout.split() == ["2", "0", "0", "1"]
