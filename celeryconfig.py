@@ -23,7 +23,9 @@ task_track_started = True
 worker_send_task_events = True
 task_send_sent_event = True
 broker_connection_retry_on_startup = True
-# The reaper fails builds whose worker stopped sending heartbeats (run by `beat`).
+# The reaper fails builds whose worker stopped sending heartbeats (run by `beat`).  A
+# build whose worker died ends within the reaper's staleness (20 s, pipeline/reaper.py)
+# plus this period: well inside a minute.
 beat_schedule = {
-    "reap-stale-builds": {"task": "tasks.maintenance.reap", "schedule": 60.0},
+    "reap-stale-builds": {"task": "tasks.maintenance.reap", "schedule": 10.0},
 }

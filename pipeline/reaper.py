@@ -31,9 +31,12 @@ S = BuildState
 RUNNING = (S.BUILDING, S.PUSHING)
 #: Extra time past a build's own timeout before the reaper steps in for its worker.
 TIMEOUT_GRACE_S = 60
+#: A holding worker beats every HEARTBEAT_INTERVAL_S (2 s) and its Redis key lives
+#: ALIVE_TTL_S (10 s): twenty seconds of silence in both is a dead worker, not a slow one.
+STALE_AFTER_S = 20.0
 
 
-def reap(services: Services, stale_after_s: float = 60.0, now: datetime | None = None,
+def reap(services: Services, stale_after_s: float = STALE_AFTER_S, now: datetime | None = None,
          recent_s: float = 86400,
          redispatch: Callable[[Build], None] | None = None) -> dict[str, list[str]]:
     """One pass; returns the ids it ended or resent, by reason (``lost``, ``overdue``,

@@ -12,11 +12,12 @@ def ping() -> str:
 
 
 @shared_task(name="tasks.maintenance.reap")
-def reap(stale_after_s: float = 60.0) -> dict[str, list[str]]:
+def reap(stale_after_s: float | None = None) -> dict[str, list[str]]:
     """End builds whose worker stopped its heartbeat, resend waiting builds whose
     message died with a worker, close and archive orphaned logs."""
     from celery import current_app
 
+    from pipeline.reaper import STALE_AFTER_S
     from pipeline.reaper import reap as reap_builds
     from tasks.dispatch import CeleryDispatch
     from tasks.services import services_for
@@ -26,7 +27,8 @@ def reap(stale_after_s: float = 60.0) -> dict[str, list[str]]:
         CeleryDispatch(current_app).resend_build(build.id, build_task_id=build.build_task_id,
                                                  build_queue=build.queue)
 
-    return reap_builds(services_for(current_app), stale_after_s=stale_after_s,
+    return reap_builds(services_for(current_app),
+                       stale_after_s=STALE_AFTER_S if stale_after_s is None else stale_after_s,
                        redispatch=resend)
 
 

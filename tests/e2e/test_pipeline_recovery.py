@@ -42,19 +42,25 @@ def test_sigkill_of_the_whole_worker_is_reaped_with_a_reason(pipeline):
     token = uuid.uuid4().hex[:8]
     team = pipeline.team(limit=1)
     build_id = pipeline.submit(team, busybox_recipe(
-        pipeline.settings, f"echo go-$((6*7))-{token}; sleep 60"))
+        pipeline.settings, f"echo go-$((6*7))-{token}; sleep 120"))
     wait_running_step(pipeline, build_id, f"go-42-{token}")
 
+    # The reaper as beat runs it in production: its schedule's period, default arguments.
+    entry = pipeline.app.conf.beat_schedule["reap-stale-builds"]
     pipeline.kill_worker("buildqd")
+    killed = time.monotonic()
     try:
-        deadline = time.monotonic() + 120
-        while not pipeline.build(build_id).state.terminal and time.monotonic() < deadline:
-            pipeline.app.send_task("tasks.maintenance.reap", kwargs={"stale_after_s": 3},
-                                   queue=pipeline.compile_queue).get(timeout=60)
-            time.sleep(1)
+        while not pipeline.build(build_id).state.terminal and time.monotonic() < killed + 90:
+            time.sleep(entry["schedule"])
+            pipeline.app.send_task(entry["task"], queue=pipeline.compile_queue).get(timeout=60)
         build = pipeline.wait(build_id, timeout=5)
+        ended_after_s = time.monotonic() - killed
     finally:
         pipeline.start_worker("buildqd", concurrency=2)
+
+    # A build whose worker died ends within a minute (it took up to two before), with
+    # a reason, and long before its step (sleep 120) could have finished.
+    assert ended_after_s < 60, ended_after_s
 
     assert build.state is BuildState.FAILED
     assert "stopped sending heartbeats" in build.error_message
