@@ -74,6 +74,15 @@ class DaemonInfo:
         return not self.is_docker
 
     @property
+    def compression_level_attr(self) -> bool:
+        """Whether exporters take ``compression`` and ``compression-level``.
+
+        buildkitd's image and registry-cache exporters do; Docker 20.10's ``moby``
+        exporter and inline cache predate them.
+        """
+        return not self.is_docker
+
+    @property
     def registry_insecure_attr(self) -> bool:
         """Whether plain HTTP can be asked for per request.
 

@@ -35,6 +35,9 @@ class SolveOptions:
             on the exporter and the registry cache (see :func:`plain_http_attrs`).
         oci_mediatypes: the registry takes OCI manifests (buildkitd writes them for the
             image and the cache when this holds).
+        compression_level: gzip level (0-9) of the layers the exporter and the registry
+            cache write; None keeps the daemon's default.  Docker 20.10's exporter has
+            no such attribute and ignores it.
     """
 
     image_name: str | None = None
@@ -47,6 +50,7 @@ class SolveOptions:
     entitlements: tuple[str, ...] = ()
     insecure_registry: bool = False
     oci_mediatypes: bool = True
+    compression_level: int | None = None
 
 
 @dataclass(frozen=True)

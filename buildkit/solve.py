@@ -123,6 +123,7 @@ class SolveRun:
                 attrs["oci-mediatypes"] = "true"
             if info.registry_insecure_attr:
                 attrs.update(plain_http_attrs(opts.image_name, opts.insecure_registry))
+            attrs.update(self._compression_attrs())
         cache = control_pb2.CacheOptions(Imports=self._cache_imports(control_pb2))
         if opts.cache_export and info.cache_export_type == "inline":
             cache.Exports.add(Type="inline")  # Docker 20.10 has no registry cache exporter
@@ -130,10 +131,19 @@ class SolveRun:
             export = {"ref": opts.cache_export, "mode": "max",
                       "oci-mediatypes": "true" if opts.oci_mediatypes else "false"}
             export.update(plain_http_attrs(opts.cache_export, opts.insecure_registry))
+            export.update(self._compression_attrs())
             cache.Exports.add(Type="registry", Attrs=export)
         return control_pb2.SolveRequest(
             Ref=self.ref, Session=session_id, Exporter=exporter, ExporterAttrs=attrs,
             Cache=cache, Entitlements=list(opts.entitlements))
+
+    def _compression_attrs(self) -> dict[str, str]:
+        """Exporter attributes for the layer compression level, where the daemon has them."""
+        level = self.options.compression_level
+        if level is None or not self.info.compression_level_attr:
+            return {}
+        # gzip is the default type already; naming it says which compressor the level is for.
+        return {"compression": "gzip", "compression-level": str(level)}
 
     def _cache_imports(self, pb) -> list:
         """Registry cache imports as ``pb.CacheOptionsEntry`` (control or gateway)."""

@@ -73,7 +73,8 @@ def solve_options(services: Services, team_slug: str, plan: BuildPlan,
         cache_imports=imports, cache_export=plan.cache, secrets=secrets.lookup,
         credentials=lambda host: _session_credentials(provider, team_slug, host),
         entitlements=("network.host",) if settings.network_mode == "host" else (),
-        insecure_registry=settings.registry_url.startswith("http://"))
+        insecure_registry=settings.registry_url.startswith("http://"),
+        compression_level=settings.compression_level)
 
 
 def _session_credentials(provider, team_slug: str,

@@ -20,7 +20,7 @@ from tests.conftest import need
 
 #: The rows issue 9 asks of ``make bench``, and the ones measuring the other issues
 #: (issue 15: the same figures on a standalone buildkitd, against buildctl).
-BUILDKITD_ROWS = {"solve_buildkitd", "overhead_buildkitd", "rebuild_hosts"}
+BUILDKITD_ROWS = {"solve_buildkitd", "overhead_buildkitd", "rebuild_hosts", "push"}
 REQUIRED = {"overhead", "rebuild", "logpath", "queue", "compile", "scaleout",
             "dzlaunch", "solve", "cancel", "logbus"} | BUILDKITD_ROWS
 

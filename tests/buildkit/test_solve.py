@@ -127,3 +127,25 @@ def test_events_keep_order_and_render_as_buildkit_plain_text(
     client.solve(graph.definition(head), solve_options(), on_event=again.append)
     cached = {e.digest for e in again if isinstance(e, VertexCached)}
     assert {first, head} <= cached
+
+
+@pytest.mark.parametrize("level, xfl", [(1, 4), (9, 2)])
+def test_pushed_layers_are_compressed_at_the_asked_gzip_level(
+        client, daemon, graph, busybox, solve_options, settings, level, xfl):
+    # A new layer (the token): an identical one already in the cache would be reused
+    # as it was compressed before.
+    token = secrets.token_hex(8)
+    head = graph.run(graph.image(busybox), f"seq 1 20000 > /numbers; echo {token} > /token",
+                     daemon)
+    name = f"{settings.registry}/rbtest/gzip-{token}:v1"
+    client.solve(graph.definition(head), solve_options(image_name=name,
+                                                       compression_level=level))
+    parsed = parse_ref(name)
+    with system_client(registry_settings(settings)) as registry:
+        manifest = registry.get_manifest(parsed.repository, parsed.reference)
+        layer = registry.get_blob(parsed.repository, manifest.document["layers"][-1]["digest"])
+    # gzip's header records the speed of its compressor in the XFL byte (RFC 1952):
+    # 4 for the fastest level, 2 for the best, 0 for the default one.  Docker 20.10
+    # has no level to ask for: its Engine push compresses at the default.
+    expected = 0 if daemon.kind == "docker" else xfl
+    assert layer[:2] == b"\x1f\x8b" and layer[8] == expected

@@ -81,6 +81,15 @@ def test_env_round_trip():
 def test_bad_numbers_are_refused():
     with pytest.raises(ValueError):
         Settings.from_env({"RB_WEB_PORT": "eighty"})
+    for level in ("10", "-1", "fast"):
+        with pytest.raises(ValueError, match="RB_LAYER_COMPRESSION_LEVEL"):
+            Settings.from_env({"RB_LAYER_COMPRESSION_LEVEL": level})
+
+
+def test_layer_compression_level_defaults_to_the_fastest_gzip():
+    assert Settings.from_env({}).compression_level == 1
+    assert Settings.from_env({"RB_LAYER_COMPRESSION_LEVEL": "default"}).compression_level is None
+    assert Settings.from_env({"RB_LAYER_COMPRESSION_LEVEL": "6"}).compression_level == 6
 
 
 @pytest.mark.parametrize("doc", [".env.example", "README.md"])
