@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dz.commands import register as register_server_commands
+from dz.commands.migrate import migrate_command
 from dz.compile_cmd import compile_command
 
 
@@ -14,6 +15,7 @@ def dz() -> None:
 
 
 dz.add_command(compile_command)
+dz.add_command(migrate_command)
 register_server_commands(dz)
 
 

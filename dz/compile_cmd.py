@@ -60,7 +60,7 @@ def compile_command(
     settings = Settings.from_env()
     team, namespace = read_team_names(team_names) if team_names else (None, None)
     try:
-        parsed = load_recipe(recipe.read_text(encoding="utf-8"), str(recipe))
+        parsed = load_recipe(recipe.read_bytes(), str(recipe))
         inputs = CompileInputs(
             base_image=base_image or parsed.image or settings.default_base_image,
             dzlaunch_image=settings.dzlaunch_image,
@@ -71,9 +71,6 @@ def compile_command(
         result = compile_recipe(parsed, inputs)
     except RecipeError as exc:
         click.echo(exc.render(), err=True)
-        sys.exit(2)
-    except UnicodeDecodeError as exc:
-        click.echo(f"{recipe}: not UTF-8 text: {exc}", err=True)
         sys.exit(2)
     for warning in result.warnings:
         click.echo(warning.render(), err=True)

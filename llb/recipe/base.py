@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from llb.recipe.fields import AbsolutePath, EnvName, TemplateText
+from llb.recipe.json_rules import OrScalar
+
+# A YAML number or boolean reaches the model as the text written (the loader converts it).
+EnvValue = Annotated[TemplateText, OrScalar()]
 
 
 class RecipeModel(BaseModel):
@@ -21,7 +25,7 @@ class EnvVar(RecipeModel):
     name: EnvName = Field(
         description="Variable name, [A-Za-z_][A-Za-z0-9_]*; DEVZERO_ is reserved."
     )
-    value: TemplateText = Field(
+    value: EnvValue = Field(
         description="Value as written (numbers keep their text); may contain "
         "{{secret:<user|team|devzero>.NAME}} references."
     )

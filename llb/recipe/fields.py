@@ -11,11 +11,12 @@ import re
 import shlex
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from llb.recipe import json_rules as J
 from llb.recipe import limits
-from llb.recipe.interpolation import TemplateError, find_references, parse_template
+from llb.recipe.interpolation import TemplateError, parse_template, starts_reference
 
 RESERVED_PREFIX = "DEVZERO_"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -35,7 +36,7 @@ def fail(message: str) -> PydanticCustomError:
 
 
 def no_references(text: str) -> str:
-    if find_references(text):
+    if starts_reference(text):
         raise fail(REFERENCE_PLACES)
     return text
 
@@ -52,6 +53,17 @@ def not_empty(text: str) -> str:
     if not text.strip():
         raise fail("must not be empty")
     return text
+
+
+def gpu_count(value: object) -> bool | int:
+    """``true``/``false`` or a number of GPUs; text such as "2" is an error, not parsed."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and value >= 0:
+        return value
+    raise fail(f"expected true, false or a number of GPUs (0 or more), not {value!r}")
 
 
 def empty_is_unset(value: object) -> object:
@@ -139,22 +151,47 @@ def sub_path(text: str) -> str:
     return text
 
 
-PlainText = Annotated[str, AfterValidator(no_references)]
-Label = Annotated[str, AfterValidator(no_references)]
-TemplateText = Annotated[str, AfterValidator(template)]
-AbsolutePath = Annotated[str, AfterValidator(no_references), AfterValidator(absolute_path)]
-RelativeOrAbsolutePath = Annotated[
-    str, AfterValidator(no_references), AfterValidator(check_no_expansion)
+_NO_REF = J.rules(J.NO_REFERENCE)
+PlainText = Annotated[str, AfterValidator(no_references), _NO_REF]
+Label = Annotated[str, AfterValidator(no_references), _NO_REF]
+TemplateText = Annotated[str, AfterValidator(template), J.rules(J.TEMPLATE)]
+AbsolutePath = Annotated[
+    str,
+    AfterValidator(no_references),
+    AfterValidator(absolute_path),
+    J.rules(J.NO_REFERENCE, J.PATH, J.ABSOLUTE, maxLength=limits.MAX_PATH_LENGTH),
 ]
-EnvName = Annotated[str, AfterValidator(env_name)]
-UserName = Annotated[str, AfterValidator(no_references), AfterValidator(user_name)]
-Permissions = Annotated[str, BeforeValidator(permissions)]
-ShellTemplate = Annotated[str, AfterValidator(shell_template)]
-Script = Annotated[str, AfterValidator(script)]
-FileContent = Annotated[str, AfterValidator(file_content)]
-PackageName = Annotated[str, AfterValidator(package_name)]
-SubPath = Annotated[str, AfterValidator(sub_path)]
-NonEmptyPlain = Annotated[str, AfterValidator(no_references), AfterValidator(not_empty)]
+RelativeOrAbsolutePath = Annotated[
+    str,
+    AfterValidator(no_references),
+    AfterValidator(check_no_expansion),
+    J.rules(J.NO_REFERENCE, J.PATH, maxLength=limits.MAX_PATH_LENGTH),
+]
+EnvName = Annotated[str, AfterValidator(env_name), J.rules(J.ENV_NAME)]
+UserName = Annotated[
+    str, AfterValidator(no_references), AfterValidator(user_name), J.rules(J.USER_NAME)
+]
+Permissions = Annotated[str, BeforeValidator(permissions), J.rules(J.PERMISSIONS)]
+ShellTemplate = Annotated[str, AfterValidator(shell_template), J.rules(J.NO_REFERENCE, J.SHELL)]
+Script = Annotated[str, AfterValidator(script), J.rules(J.NO_REFERENCE, J.NOT_EMPTY)]
+FileContent = Annotated[str, AfterValidator(file_content), J.rules(J.TEMPLATE)]
+PackageName = Annotated[str, AfterValidator(package_name), J.rules(J.NO_REFERENCE, J.PACKAGE)]
+SubPath = Annotated[str, AfterValidator(sub_path), J.rules(J.SUB_PATH)]
+NonEmptyPlain = Annotated[
+    str,
+    AfterValidator(no_references),
+    AfterValidator(not_empty),
+    J.rules(J.NO_REFERENCE, J.NOT_EMPTY),
+]
 Url = Annotated[
-    str, AfterValidator(no_references), AfterValidator(not_empty), Field(max_length=2048)
+    str,
+    AfterValidator(no_references),
+    AfterValidator(not_empty),
+    Field(max_length=2048),
+    J.rules(J.NO_REFERENCE, J.NOT_EMPTY),
+]
+GpuCount = Annotated[
+    bool | int,
+    PlainValidator(gpu_count),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "integer", "minimum": 0}]}),
 ]

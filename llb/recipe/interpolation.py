@@ -124,8 +124,17 @@ def _malformed(text: str, start: int) -> TemplateError:
     )
 
 
+def starts_reference(text: str) -> bool:
+    """Whether ``text`` holds anything written as a reference, well formed or not.
+
+    Fields that do not expand references reject this (docs/design.md, "Secret
+    references"): a malformed reference there is as misplaced as a valid one.
+    """
+    return _OPENER.search(text) is not None
+
+
 def find_references(text: str) -> list[Reference]:
-    """Valid references in ``text`` (used to reject them where they are not allowed)."""
+    """Valid references in ``text``."""
     return [
         Reference(m["source"], m["namespace"], m["name"], m.start(), m.group(0))
         for m in _REFERENCE.finditer(text)

@@ -6,28 +6,37 @@ from pydantic import ValidationError
 
 from llb.recipe import semantic
 from llb.recipe.diagnostics import Diagnostic, RecipeError
+from llb.recipe.legacy_docker import DOCKER_STEPS_YAML
 from llb.recipe.models import Recipe
 from llb.recipe.schema_errors import translate
+from llb.recipe.shape import Node, field_node, known_keys, model_of
 from llb.recipe.source import Path, SourceMap
 from llb.recipe.walk import env_lists
 from llb.recipe.yaml_loader import load_yaml
 
-LEGACY_V2 = 'legacy recipe format (v2 "dev/commands") is not supported; write a version "3" recipe'
+LEGACY_V2 = (
+    'legacy recipe format (v2 "dev/commands") is not supported; run '
+    "'dz migrate <file> -o <new file>' (or POST /api/v1/recipes/migrate) to write the "
+    'equivalent version "3" recipe'
+)
 LEGACY_V1 = (
-    'legacy recipe format (v1 "environment templates") is not supported; write a version "3" recipe'
+    'legacy recipe format (v1 "environment templates") is not supported; write a version "3" '
+    "recipe ('dz migrate' cannot convert v1: its schema was never documented)"
 )
 PACKS = (
     "'packs' is not supported: named step bundles are an undocumented DevZero feature; "
-    "write the steps out explicitly"
+    "write the steps out explicitly. For 'packs: [{name: Docker}]' these steps install "
+    "Docker Engine on the default base image (Debian 12):\n" + DOCKER_STEPS_YAML.rstrip()
 )
 _V1_KEYS = ("softwarepolicy", "repopolicy", "scriptpolicy")
 
 
-def load_recipe(text: str, filename: str = "recipe.yaml") -> Recipe:
+def load_recipe(text: str | bytes, filename: str = "recipe.yaml") -> Recipe:
     """Parse and validate a recipe.
 
     Args:
-        text: the YAML document.
+        text: the YAML document, as text or as the file's bytes (UTF-8; other
+            bytes are reported at their line and column).
         filename: shown in diagnostics.
 
     Returns:
@@ -71,12 +80,21 @@ def _top_level(data: object, source: SourceMap) -> list[Diagnostic]:
     return []
 
 
-def _drop_nulls(value: object) -> object:
-    """``key: null`` means the key is absent (recipe-spec.md §2)."""
+def _drop_nulls(value: object, node: Node = Recipe) -> object:
+    """``key: null`` means the key is absent (recipe-spec.md §2), for keys the model knows.
+
+    An unknown key keeps its null so that validation reports it: a typo such as
+    ``buld:`` with nothing after it must not pass for an empty recipe.
+    """
     if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+        model, known = model_of(node, value), known_keys(node, value)
+        return {
+            k: _drop_nulls(v, field_node(model, k))
+            for k, v in value.items()
+            if v is not None or k not in known
+        }
     if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
+        return [_drop_nulls(v, node) for v in value]
     return value
 
 

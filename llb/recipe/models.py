@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PrivateAttr, StrictBool, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from llb.recipe.base import Credentials, EnvVar, RecipeModel
 from llb.recipe.diagnostics import Diagnostic
-from llb.recipe.fields import AbsolutePath, NonEmptyPlain, SubPath, fail
+from llb.recipe.fields import AbsolutePath, GpuCount, NonEmptyPlain, SubPath, fail
 from llb.recipe.source import SourceMap
 from llb.recipe.steps import Step
 
@@ -45,7 +45,7 @@ class HardwareSpec(RecipeModel):
     cpu: NonEmptyPlain = Field("auto", description='"auto" or a size.')
     memory: NonEmptyPlain = Field("auto", description='"auto" or a size.')
     storage: NonEmptyPlain = Field("auto", description='"auto" or a size.')
-    gpu: StrictBool | int = Field(False, ge=0, description="Whether (or how many) GPUs.")
+    gpu: GpuCount = Field(False, description="Whether (or how many) GPUs.")
 
 
 class Config(RecipeModel):

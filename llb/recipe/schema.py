@@ -26,7 +26,28 @@ def recipe_schema() -> dict:
         "description": 'Recipe format version: "3" (the integer 3 is accepted too).',
         "enum": ["3", 3],
     }
+    for definition in [schema, *schema["$defs"].values()]:
+        _null_means_absent(definition)
     return schema
+
+
+_ANNOTATIONS = ("default", "description", "title")
+
+
+def _null_means_absent(definition: dict) -> None:
+    """``key: null`` is accepted wherever the key may be left out (recipe-spec.md §2).
+
+    pydantic allows null only for fields typed ``X | None``; a field with another
+    default (``cpu: "auto"``) is optional too, and its null also means "absent".
+    """
+    required = set(definition.get("required", ()))
+    for name, prop in definition.get("properties", {}).items():
+        if name in required or {"type": "null"} in prop.get("anyOf", []):
+            continue
+        value = {k: v for k, v in prop.items() if k not in _ANNOTATIONS}
+        kept = {k: v for k, v in prop.items() if k in _ANNOTATIONS}
+        prop.clear()
+        prop.update(kept, anyOf=[value, {"type": "null"}])
 
 
 def schema_text() -> str:

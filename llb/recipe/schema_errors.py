@@ -9,13 +9,12 @@ the generic messages are replaced by the project's wording: ``missing required k
 from __future__ import annotations
 
 import difflib
-import types
-import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from llb.recipe.diagnostics import Diagnostic
+from llb.recipe.shape import unwrap
 from llb.recipe.source import Path, SourceMap, dotted
 from llb.recipe.steps import STEP_TYPES
 
@@ -47,23 +46,6 @@ _EXPECTED = {
 }
 
 
-def _unwrap(annotation: Any) -> Any:
-    """The model class (or step union marker) inside Optional/list/Annotated."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) > 1:
-                return STEP_TYPES if any(a in STEP_TYPES.values() for a in args) else None
-            annotation = args[0]
-        elif origin is list:
-            annotation = typing.get_args(annotation)[0]
-        else:
-            return annotation
-
-
 def _walk(root: type[BaseModel], loc: tuple, data: Any) -> tuple[Path, Any]:
     """Map a pydantic ``loc`` onto the data path and the model found at its parent."""
     path: list[str | int] = []
@@ -76,7 +58,7 @@ def _walk(root: type[BaseModel], loc: tuple, data: Any) -> tuple[Path, Any]:
         if isinstance(part, int):
             continue
         if isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
-            node = _unwrap(node.model_fields[part].annotation)
+            node = unwrap(node.model_fields[part].annotation)
         else:
             node = None
     if loc:

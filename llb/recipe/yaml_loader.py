@@ -17,13 +17,14 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from llb.recipe import limits
+from llb.recipe.characters import as_text, first_unreadable
 from llb.recipe.diagnostics import Diagnostic, RecipeError
 from llb.recipe.source import Path, SourceMap
+from llb.recipe.yaml_hints import break_hint, quote_hint
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVER = Resolver()
 _CONSTRUCTOR = SafeConstructor()
-_QUOTE_HINT = "; values containing '{{...}}' must be quoted, e.g. value: \"{{secret:team.NAME}}\""
 _STR_TAGS = {None, "!", "tag:yaml.org,2002:str"}
 
 
@@ -79,8 +80,7 @@ class _Builder:
             frame.key = None
 
     def _fail(self, event: yaml.Event, path: Path, message: str) -> RecipeError:
-        mark = event.start_mark
-        pos = (mark.line + 1, mark.column + 1)
+        pos = self.source.at_mark(event.start_mark)
         return RecipeError([*self.errors, self.source.diag(path, message, position=pos)])
 
     def handle(self, event: yaml.Event) -> None:
@@ -103,9 +103,9 @@ class _Builder:
             )
         if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             frame = self.stack.pop()
-            self.source.ends[frame.path] = (event.end_mark.line + 1, event.end_mark.column + 1)
+            self.source.ends[frame.path] = self.source.at_mark(event.end_mark)
             return
-        pos = (event.start_mark.line + 1, event.start_mark.column + 1)
+        pos = self.source.at_mark(event.start_mark)
         if path is None:
             self._key(event, pos)
             return
@@ -115,7 +115,7 @@ class _Builder:
             raise self._fail(event, path, f"YAML tag {event.tag!r} is not supported in recipes")
         self.source.values[path] = pos
         if isinstance(event, yaml.ScalarEvent):
-            self.source.ends[path] = (event.end_mark.line + 1, event.end_mark.column + 1)
+            self.source.ends[path] = self.source.at_mark(event.end_mark)
             self._attach(self._scalar(event, path))
             return
         if len(self.stack) >= limits.MAX_YAML_DEPTH:
@@ -135,7 +135,8 @@ class _Builder:
     def _key(self, event: yaml.Event, pos: tuple[int, int]) -> None:
         frame = self.stack[-1]
         if not isinstance(event, yaml.ScalarEvent):
-            raise self._fail(event, frame.path, "mapping keys must be plain names" + _QUOTE_HINT)
+            hint = quote_hint(self.source.line_text(pos[0]))
+            raise self._fail(event, frame.path, "mapping keys must be plain names" + hint)
         key = event.value
         path = frame.path + (key,)
         frame.key, frame.key_ok = key, key not in frame.container
@@ -150,15 +151,17 @@ class _Builder:
         self.source.keys[path] = pos
 
 
-def load_yaml(text: str, filename: str) -> tuple[object, SourceMap]:
-    """Parse ``text`` into plain Python values plus the source map.
+def load_yaml(data: str | bytes, filename: str) -> tuple[object, SourceMap]:
+    """Parse ``data`` (text, or bytes meant as UTF-8) into plain values plus the source map.
 
     Raises:
-        RecipeError: on syntax errors, duplicate keys, anchors/aliases, tags, or
-            when the document exceeds the size, depth or node limits.
+        RecipeError: on syntax errors, duplicate keys, anchors/aliases, tags,
+            characters YAML cannot read (or bytes that are not UTF-8), or when the
+            document exceeds the size, depth or node limits.
     """
+    text = as_text(data)
     source = SourceMap.for_text(filename, text)
-    size = len(text.encode("utf-8", "surrogatepass"))
+    size = len(data) if isinstance(data, bytes) else len(text.encode("utf-8", "surrogatepass"))
     if size > limits.MAX_RECIPE_BYTES:
         raise RecipeError(
             [
@@ -168,6 +171,10 @@ def load_yaml(text: str, filename: str) -> tuple[object, SourceMap]:
                 )
             ]
         )
+    unreadable = first_unreadable(text)
+    if unreadable is not None:
+        index, reason = unreadable
+        raise RecipeError([source.diag((), reason, position=source.at_index(index))])
     builder = _Builder(source)
     try:
         for event in yaml.parse(text, Loader=_Loader):
@@ -175,7 +182,7 @@ def load_yaml(text: str, filename: str) -> tuple[object, SourceMap]:
     except yaml.MarkedYAMLError as exc:
         raise RecipeError([*builder.errors, _syntax_diag(source, exc)]) from None
     except (yaml.YAMLError, ValueError) as exc:
-        # e.g. reader errors for control characters
+        # not expected after the character check; still a located error, never a crash
         raise RecipeError([*builder.errors, source.diag((), f"YAML error: {exc}")]) from None
     if builder.errors:
         raise RecipeError(builder.errors)
@@ -184,17 +191,23 @@ def load_yaml(text: str, filename: str) -> tuple[object, SourceMap]:
 
 def _syntax_diag(source: SourceMap, exc: yaml.MarkedYAMLError) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    line, col = source.at_mark(mark) if mark else (1, 1)
     parts = [p for p in (exc.context, exc.problem) if p]
     message = "YAML syntax error: " + ", ".join(parts)
-    nearby = " ".join(source.line_text(n) for n in range(max(line - 1, 1), line + 1))
-    if "{" in nearby:
-        message += _QUOTE_HINT
+    for near in (line, line - 1):
+        if "{" in source.line_text(near):
+            message += quote_hint(source.line_text(near))
+            break
+    for near in (line, line - 1):
+        hint = break_hint(near, source.line_text(near))
+        if hint:
+            message += hint
+            break
     return Diagnostic(
         file=source.file,
         line=line,
         col=col,
         path="yaml",
         message=message,
-        source_line=source.line_text(line),
+        source_line=source.snippet(line),
     )

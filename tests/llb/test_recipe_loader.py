@@ -183,3 +183,86 @@ def test_warnings_are_kept_on_the_recipe():
         (13, "launch.environment[0].value"),
     ]
     assert all(w.severity == "warning" for w in recipe.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'version: "3"\nbuld:\n',
+            "r.yaml:2:1: buld: unknown key 'buld' in the recipe; did you mean 'build'?",
+        ),
+        (
+            'version: "3"\nbuild:\n  steps:\n    - type: command\n      command: make\n'
+            "      enviroment:\n",
+            "r.yaml:6:7: build.steps[0].enviroment: unknown key 'enviroment' in "
+            "build.steps[0]; did you mean 'environment'?",
+        ),
+        (
+            'version: "3"\nruntime:\n  Environment:\n',
+            "r.yaml:3:3: runtime.Environment: unknown key 'Environment' in runtime; "
+            "did you mean 'environment'?",
+        ),
+    ],
+)
+def test_unknown_keys_are_errors_even_without_a_value(text, expected):
+    assert errors_of(text) == [expected]
+
+
+def test_null_known_keys_still_mean_absent():
+    recipe = load_recipe(
+        'version: "3"\nconfig:\n  minimum_hardware_spec:\n    cpu:\n    gpu:\n'
+        "build:\n  steps:\n    - type: command\n      command: make\n      user:\n",
+        "r.yaml",
+    )
+    assert recipe.config.minimum_hardware_spec.cpu == "auto"
+    assert recipe.build_steps()[0].user is None
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "command: 'echo {{secret:team}}'",
+        "command: 'echo {{ secret: team.X || fallback }}'",
+        "command: make\n      name: '{{secret:team}}'",
+        "command: make\n      directory: '{{ var:team }}/src'",
+    ],
+)
+def test_reference_syntax_outside_reference_fields_is_an_error_malformed_or_not(field):
+    (error,) = errors_of(f'version: "3"\nbuild:\n  steps:\n    - type: command\n      {field}\n')
+    assert "secret references are only allowed in environment values" in error
+
+
+def test_other_double_braces_stay_literal_in_commands():
+    recipe = load_recipe(
+        'version: "3"\nbuild:\n  steps:\n    - type: command\n'
+        "      command: echo ${{ GH_PAT }} {{ .Values.x }} {{secret}}\n",
+        "r.yaml",
+    )
+    assert recipe.build_steps()[0].command == "echo ${{ GH_PAT }} {{ .Values.x }} {{secret}}"
+
+
+def test_quoting_hint_quotes_the_whole_value():
+    line = '      command: echo "{{ secret : team.X }}"'
+    text = f'version: "3"\nbuild:\n  steps:\n    - type: command\n{line}\n'
+    (error,) = errors_of(text)
+    assert error.startswith("r.yaml:5:32: yaml: YAML syntax error")
+    suggestion = error.split("e.g. ", 1)[1]
+    assert suggestion == "command: 'echo \"{{ secret : team.X }}\"'"
+    # the suggestion, pasted in, is valid YAML: what is left is where references may go
+    (error,) = errors_of(text.replace(line.strip(), suggestion))
+    assert "secret references are only allowed in" in error
+
+
+def test_quoting_hint_for_an_unquoted_reference_value():
+    (error,) = errors_of('version: "3"\nenvironment:\n  - name: A\n    value: {{secret:team.X}}\n')
+    assert error.endswith("e.g. value: '{{secret:team.X}}'")
+
+
+def test_gpu_is_a_boolean_or_a_count_never_text():
+    spec = 'version: "3"\nconfig:\n  minimum_hardware_spec:\n    gpu: {}\n'
+    assert load_recipe(spec.format("2.0"), "r.yaml").config.minimum_hardware_spec.gpu == 2
+    assert errors_of(spec.format('"2"')) == [
+        "r.yaml:4:10: config.minimum_hardware_spec.gpu: expected true, false or a number of "
+        "GPUs (0 or more), not '2'"
+    ]
