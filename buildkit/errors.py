@@ -7,6 +7,7 @@ see a raw grpc traceback.  :func:`from_rpc_error` is the single place where a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import grpc
@@ -92,6 +93,36 @@ def looks_like_auth_error(message: str) -> bool:
     return any(word in text for word in _AUTH_WORDS)
 
 
+#: How much of a failed process's command line an error keeps.
+COMMAND_HEAD_CHARS = 60
+# How the daemons name the process of a failed exec op: buildkitd quotes the joined
+# args (Go's %q), Docker 20.10's BuildKit prints them as a Go slice.
+_EXEC_COMMANDS = (re.compile(r'(process ")((?:[^"\\]|\\.)*)(" did not complete successfully)'),
+                  re.compile(r"(executor failed running \[)(.*)(\]: )"))
+
+
+def command_head(command: str, limit: int = COMMAND_HEAD_CHARS) -> str:
+    """The leading arguments of a command line that fit in ``limit`` characters.
+
+    An exec op's arguments can carry kilobytes (the launcher's encoded step): an
+    error quoting them all buries its cause, so whatever does not fit is "…".
+    """
+    kept: list[str] = []
+    for arg in command.split(" "):
+        if len(" ".join([*kept, arg])) > limit:
+            return " ".join([*kept, "…"])
+        kept.append(arg)
+    return command
+
+
+def shorten_exec_error(message: str) -> str:
+    """A daemon error with the failed process's command line cut to its head."""
+    for pattern in _EXEC_COMMANDS:
+        message = pattern.sub(
+            lambda m: m.group(1) + command_head(m.group(2)) + m.group(3), message)
+    return message
+
+
 def from_rpc_error(err: grpc.RpcError, what: str) -> BuildKitError:
     """Translate a grpc error from call ``what`` into a typed error."""
     code = err.code() if hasattr(err, "code") else None
@@ -106,4 +137,4 @@ def from_rpc_error(err: grpc.RpcError, what: str) -> BuildKitError:
         return InvalidDefinition(details)
     if "unknown API capability" in details:
         return UnsupportedCapability(details)
-    return SolveFailed(details)
+    return SolveFailed(shorten_exec_error(details))

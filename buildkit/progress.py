@@ -12,6 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from buildkit.errors import shorten_exec_error
+
 
 @dataclass(frozen=True)
 class VertexStarted:
@@ -159,12 +161,15 @@ class Tracker:
         state = self._states.setdefault(v.digest, _VertexState())
         self.names[v.digest] = v.name
         started, completed = to_datetime(v.started), to_datetime(v.completed)
+        # The short form for every consumer (log, step records, the build's error): a
+        # failed op's full command line is noise, kilobytes of it for a launcher step.
+        error = shorten_exec_error(v.error)
         if state.done:
             # A vertex can run again after completing: buildkitd's image exporter
             # completes, then runs once more to push, and only that run may fail.
             if v.error and not state.failed:
                 state.failed = True
-                failed = VertexFailed(v.digest, v.name, v.error, started, completed)
+                failed = VertexFailed(v.digest, v.name, error, started, completed)
                 self.failed.append(failed)
                 return [failed]
             return []
@@ -177,7 +182,7 @@ class Tracker:
             events.append(VertexStarted(v.digest, v.name, started, tuple(v.inputs)))
         if v.error:
             state.done = state.failed = True
-            failed = VertexFailed(v.digest, v.name, v.error, started, completed)
+            failed = VertexFailed(v.digest, v.name, error, started, completed)
             self.failed.append(failed)
             events.append(failed)
         elif completed:

@@ -11,7 +11,7 @@ user step never does.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -25,6 +25,7 @@ from core.secretstore import SecretStoreError
 from pipeline import headers
 from pipeline.buildplan import BuildPlan
 from pipeline.control import ALIVE_TTL_S, Heartbeat
+from pipeline.failure import OutputTail, step_failure
 from pipeline.finalize import finish_build
 from pipeline.logwriter import LogWriter
 from pipeline.secrets import SecretUnavailable, fetch
@@ -37,7 +38,7 @@ from pipeline.solving import (
     solve_options,
     tag_latest,
 )
-from pipeline.steps import StepRecorder
+from pipeline.steps import StepRecorder, end_running_steps
 
 log = logging.getLogger(__name__)
 S = BuildState
@@ -97,6 +98,11 @@ def build_image(services: Services, build_id: str, worker: str, *, retries: int 
         if resume:
             services.bus.append(build_id, [Entry(HEADER, headers.resumed(worker, build.attempt))])
         outcome = _solve_and_record(services, session, build, team, retries, max_retries)
+        # In the transaction that ends the build, so no reader sees it ended with a
+        # step still running (finish_build does it for the other ways a build ends).
+        ended = session.get(Build, build_id)
+        if ended is not None:
+            end_running_steps(ended)
         session.commit()
         finish_build(services, session, build_id)
         session.commit()
@@ -123,6 +129,7 @@ def _solve_and_record(services, session, build: Build, team: Team, retries: int,
     timeout_s = build.timeout_s or team.build_timeout_s or services.settings.build_timeout_s
     deadline = (build.building_at or utcnow()) + timedelta(seconds=timeout_s)
     recorder = StepRecorder(plan.step_ids())
+    tail = OutputTail()
     pushing = _PushingMark(services, build.id)
     with Heartbeat(lambda: _beat(services, build.id)), \
             LogWriter(services.bus, build.id) as writer:
@@ -145,14 +152,29 @@ def _solve_and_record(services, session, build: Build, team: Team, retries: int,
         def on_event(event: Event) -> None:
             writer.event(event)
             recorder.feed(event)
+            tail.feed(event)
             pushing.see(event)
 
         options = solve_options(services, team.slug, plan, imports, secrets)
         result: SolveOutcome = run_solve(services, build.id, build.definition, options,
                                          on_event, deadline)
+        result = _explained(result, plan, tail, writer.redactions)
     recorder.write(session, build.id)
     return _record(services, session, build, team, plan, result, recorder, retries,
                    max_retries)
+
+
+def _explained(result: SolveOutcome, plan: BuildPlan, tail: OutputTail,
+               redactions: list[bytes]) -> SolveOutcome:
+    """A step failure told by the plan's step and the step's last output lines."""
+    if result.kind is not SolveKind.FAILED or not result.vertex:
+        return result
+    step_id = result.step_id or plan.step_of(result.vertex)
+    step = plan.step_info(step_id)
+    line = result.line or (step.lines[0] if step and step.lines[0] else None)
+    message = step_failure(step, result.vertex_name, line, result.exit_code, result.reason,
+                           tail.lines(result.vertex, redactions))
+    return replace(result, message=message, step_id=step_id, line=line)
 
 
 def _record(services, session, build, team, plan: BuildPlan, result: SolveOutcome, recorder,

@@ -64,6 +64,10 @@ class BuildPlan:
         """The step whose last op is ``vertex``, if any."""
         return self.step_ids().get(vertex) if vertex else None
 
+    def step_info(self, step_id: str | None) -> StepInfo | None:
+        """The compiled step with id ``step_id``, if any."""
+        return next((step for step in self.steps if step_id and step.id == step_id), None)
+
     # JSON (the build row) ---------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """What happens once a build reached a terminal state (whoever put it there).
 
-The log gets its closing lines and END event and is archived; the team slot and
-the dedupe leadership are released; followers that joined the build adopt its
-outcome.  Every part tolerates having been done already, so the worker, a cancel
-and the reaper may all call it.
+Steps still recorded as running end with the build; the log gets its closing lines
+and END event and is archived; the team slot and the dedupe leadership are released;
+followers that joined the build adopt its outcome.  Every part tolerates having been
+done already, so the worker, a cancel and the reaper may all call it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from core.logbus import LogClosed, LogNotEnded
 from core.logevents import HEADER, Entry
 from pipeline import dedupe, headers
 from pipeline.services import Services
+from pipeline.steps import end_running_steps
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ def finish_build(services: Services, session: Session, build_id: str,
     build = session.get(Build, build_id)
     if build is None or not build.state.terminal:
         return
+    end_running_steps(build)
+    session.flush()
     services.control.release(build.team_id, build_id)
     ident = (build.pinned_inputs or {}).get("dedupe")
     if ident:

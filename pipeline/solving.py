@@ -18,6 +18,7 @@ import buildkit
 from buildkit.progress import Event
 from core.db import utcnow
 from pipeline.buildplan import BuildPlan
+from pipeline.failure import step_failure
 from pipeline.secrets import BuildSecrets
 from pipeline.services import Services
 from pipeline.steps import exit_status
@@ -45,6 +46,8 @@ class SolveOutcome:
     digest: str = ""
     message: str = ""
     vertex: str = ""
+    vertex_name: str = ""
+    reason: str = ""
     step_id: str | None = None
     line: int | None = None
     exit_code: int | None = None
@@ -125,12 +128,12 @@ def run_solve(services: Services, build_id: str, definition: bytes,
 
 
 def _step_failure(err: buildkit.SolveFailed) -> SolveOutcome:
+    """A failed step, told without its output (the caller may know more: pipeline.failure)."""
     line = err.location.line if err.location else None
     code = exit_status(err.reason)
-    where = f" at recipe line {line}" if line else ""
-    name = f"step [{err.vertex_name}]" if err.vertex_name else "a step"
-    message = f"{name} failed{where}: {err.reason}"
-    return SolveOutcome(SolveKind.FAILED, message=message, vertex=err.vertex_digest, line=line,
+    message = step_failure(None, err.vertex_name, line, code, err.reason, [])
+    return SolveOutcome(SolveKind.FAILED, message=message, vertex=err.vertex_digest,
+                        vertex_name=err.vertex_name, reason=err.reason, line=line,
                         exit_code=code)
 
 

@@ -12,9 +12,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from buildkit.progress import Event, VertexCached, VertexCompleted, VertexFailed, VertexStarted
-from core.db import BuildStep
+from core.db import Build, BuildState, BuildStep, utcnow
 
 _EXIT = re.compile(r"exit code: (\d+)")
+#: The error of a step that was still running when its build was cancelled.
+STEP_CANCELLED = "cancelled"
 
 
 def exit_status(error: str) -> int | None:
@@ -113,3 +115,28 @@ class StepRecorder:
                     step_id=self.step_ids.get(digest), name=r.name, cached=r.cached,
                     started_at=r.started, completed_at=r.completed, duration_s=duration,
                     exit_status=0 if r.cached else r.exit_status, error=r.error))
+
+
+def end_running_steps(build: Build) -> list[BuildStep]:
+    """Close the steps of an ended build still recorded as running; returns them.
+
+    A cancelled or timed-out solve is stopped without BuildKit reporting an end for
+    the vertexes it was running, and a lost worker reports nothing: such a step
+    ends with its build, as ``cancelled`` when the build was.
+    """
+    if not build.state.terminal:
+        return []
+    ended = build.finished_at or utcnow()
+    if build.state is BuildState.CANCELLED:
+        reason = STEP_CANCELLED
+    else:
+        reason = f"stopped: the build {build.state.value.replace('_', ' ')}"
+    closed = []
+    for step in build.steps:
+        if step.started_at and step.completed_at is None and step.error is None \
+                and not step.cached:
+            step.completed_at = ended
+            step.duration_s = max(0.0, (ended - step.started_at).total_seconds())
+            step.error = reason
+            closed.append(step)
+    return closed

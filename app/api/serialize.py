@@ -26,7 +26,11 @@ def version(row: RecipeVersion, with_yaml: bool = True) -> dict[str, Any]:
 
 
 def step(row: BuildStep) -> dict[str, Any]:
-    if row.error or (row.exit_status not in (None, 0)):
+    # "cancelled" is pipeline.steps.STEP_CANCELLED (not imported: app/ must not reach
+    # buildkit/ through pipeline.steps): the step was running when its build was cancelled.
+    if row.error == "cancelled":
+        status = "cancelled"
+    elif row.error or (row.exit_status not in (None, 0)):
         status = "failed"
     elif row.cached:
         status = "cached"

@@ -1,4 +1,5 @@
-"""The ``dz`` commands that talk to a Recipe Builder server (API, or Redis for logs)."""
+"""The ``dz`` commands that talk to a Recipe Builder server (API, Redis for logs, or its
+database for the operator's ``dz admin``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import click
 
 def register(group: click.Group) -> None:
     """Add every server command to the ``dz`` group."""
-    from dz.commands import builds, settings, workspace
+    from dz.commands import admin, builds, settings, workspace
 
-    for command in (*builds.COMMANDS, *settings.COMMANDS, workspace.workspace):
+    for command in (*builds.COMMANDS, *settings.COMMANDS, workspace.workspace, *admin.COMMANDS):
         group.add_command(command)

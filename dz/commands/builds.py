@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 
 from dz.commands.client import Client, save_config
+from dz.commands.logtext import ProgressLines
 from dz.commands.progress import Board, render
 
 SUCCESS = "succeeded"
@@ -59,6 +60,10 @@ def follow_build(client: Client, build_id: str, console: Console) -> dict:
         for event in client.stream_events(build_id):
             board.feed(event)
             live.update(render(board))
+    if not console.is_terminal:
+        # Rich ends its last frame with a newline only on a terminal; piped, the
+        # result line would be glued to the board's last line.
+        console.line()
     return client.json("GET", f"/builds/{build_id}")
 
 
@@ -83,8 +88,10 @@ def report(result: dict) -> None:
         click.echo(f"Build successful ({_elapsed(result['elapsed_s'])}): {result['image_ref']}")
         return
     error = result.get("error") or {}
-    where = f" at recipe line {error['line']}" if error.get("line") else ""
-    click.echo(f"Build {result['state']}{where}: {error.get('message', '')}", err=True)
+    message = error.get("message", "")
+    line = error.get("line")
+    where = f" at recipe line {line}" if line and f"line {line}" not in message else ""
+    click.echo(f"Build {result['state']}{where}: {message}", err=True)
 
 
 def _elapsed(seconds: float) -> str:
@@ -100,46 +107,58 @@ def _elapsed(seconds: float) -> str:
 @click.option("--redis-url", envvar="DZ_REDIS_URL",
               help="read the log stream from Redis directly (operators)")
 def logs(build_id: str, follow: bool, as_json: bool, from_seq: int, redis_url: str | None) -> None:
-    """Print a build's log (raw BuildKit text, or JSON events)."""
+    """Print a build's log (raw BuildKit text, or JSON events).
+
+    In the text, a line redrawn with carriage returns (apt's progress) shows its last
+    state only, as a terminal would have shown it.
+    """
     out = sys.stdout.buffer
+    lines = ProgressLines()
     if redis_url:
         from dz.commands.redislog import events
 
         source = events(redis_url, build_id, from_seq, follow)
         for event in source:
-            out.write(_format(event.as_json(), event.data, as_json))
+            out.write(_format(event.as_json(), event.data, as_json, lines))
             out.flush()
+        out.write(lines.flush())
         return
     client = Client.load()
     if follow:
         for event in client.stream_events(build_id, from_seq):
-            out.write(_format(event, event["data"].encode(), as_json))
+            out.write(_format(event, event["data"].encode(), as_json, lines))
             out.flush()
+        out.write(lines.flush())
         return
     fmt = "json" if as_json else "text"
     resp = client.request("GET", f"/builds/{build_id}/logs",
                           params={"format": fmt, "from": from_seq}, stream=True)
     for chunk in resp.iter_content(chunk_size=None):
-        out.write(chunk)
+        out.write(chunk if as_json else lines.feed(chunk))
+    out.write(lines.flush())
 
 
-def _format(event: dict, data: bytes, as_json: bool) -> bytes:
+def _format(event: dict, data: bytes, as_json: bool, lines: ProgressLines) -> bytes:
     from core.logevents import LogEvent, raw_chunk
 
     if as_json:
         return (json.dumps(event, separators=(",", ":")) + "\n").encode()
-    return raw_chunk(LogEvent(event["seq"], event["time"], event["kind"], event["vertex"],
-                              event["stream"], data))
+    return lines.feed(raw_chunk(LogEvent(event["seq"], event["time"], event["kind"],
+                                         event["vertex"], event["stream"], data)))
 
 
 @click.command("builds")
-@click.option("--recipe", help="recipe id")
+@click.option("--recipe", help="recipe name or id")
 @click.option("--state", help="queued, building, succeeded, failed, …")
 def list_builds(recipe: str | None, state: str | None) -> None:
-    """List recent builds."""
+    """List recent builds, with their recipe's name."""
+    client = Client.load()
+    names = {r["id"]: r["name"] for r in client.json("GET", "/recipes")["recipes"]}
+    recipe = next((rid for rid, name in names.items() if recipe == name), recipe)
     params = {k: v for k, v in (("recipe_id", recipe), ("state", state)) if v}
-    for b in Client.load().json("GET", "/builds", params=params)["builds"]:
-        click.echo(f"{b['id']}  {b['state']:<10} {_elapsed(b['elapsed_s']):>8}  "
+    for b in client.json("GET", "/builds", params=params)["builds"]:
+        name = names.get(b["recipe_id"], "?") if b["recipe_id"] else "(one-off)"
+        click.echo(f"{b['id']}  {name:<24} {b['state']:<10} {_elapsed(b['elapsed_s']):>8}  "
                    f"{b['image_ref'] or ''}")
 
 
@@ -172,13 +191,25 @@ def cancel(build_id: str) -> None:
 
 @click.command()
 @click.argument("recipe")
-def plan(recipe: str) -> None:
-    """Show which steps of RECIPE's latest version would come from cache, and why not."""
+@click.option("--name", help="recipe to compare with when RECIPE is a file "
+                             "(default: from the file name)")
+def plan(recipe: str, name: str | None) -> None:
+    """Show which steps of RECIPE would come from cache, and why the others would not.
+
+    RECIPE is a saved recipe's name or id (its latest version is planned) or a local
+    YAML file, planned against the last successful build of the saved recipe of that
+    name; the file is not saved.
+    """
     client = Client.load()
-    found = [r for r in client.json("GET", "/recipes")["recipes"] if recipe in (r["name"], r["id"])]
+    path = Path(recipe)
+    wanted, body = recipe, {}
+    if path.is_file():
+        wanted, body = name or recipe_name(path), {"yaml": path.read_text()}
+    found = [r for r in client.json("GET", "/recipes")["recipes"] if wanted in (r["name"], r["id"])]
     if not found:
-        raise click.ClickException(f"no recipe {recipe}")
-    result = client.json("POST", f"/recipes/{found[0]['id']}/plan", json={})
+        hint = " (--name chooses the saved recipe to compare with)" if body else ""
+        raise click.ClickException(f"no saved recipe {wanted}{hint}")
+    result = client.json("POST", f"/recipes/{found[0]['id']}/plan", json=body)
     for s in result["steps"]:
         click.echo(f"{s['name']:<60} {plan_reason(s)}")
     click.echo(f"{result['summary']['cached']} cached, {result['summary']['run']} to run")

@@ -17,13 +17,15 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from dz.commands.logtext import last_state
+
 TAIL_LINES = 6
 
 
 @dataclass
 class Step:
     name: str
-    status: str = "running"  # running | done | cached | failed
+    status: str = "running"  # running | done | cached | failed | cancelled | stopped
     started: float = field(default_factory=time.monotonic)
     seconds: float | None = None
     error: str = ""
@@ -47,9 +49,17 @@ class Board:
             self._vertex(json.loads(event["data"]))
         elif kind == "log":
             if event["vertex"] and event["vertex"] == self.running:
-                self.tail.extend(line for line in event["data"].splitlines() if line.strip())
+                # Split on newlines only: a progress line redrawn with \r is one line.
+                lines = (last_state(line.encode()).decode()
+                         for line in event["data"].split("\n"))
+                self.tail.extend(line for line in lines if line.strip())
         elif kind == "end":
             self.final_state = event["data"]
+            # A step still running when the build ended was stopped with it: BuildKit
+            # sends no vertex update for a solve that is cancelled or timed out.
+            for step in self.steps.values():
+                if step.status == "running":
+                    step.status = "cancelled" if self.final_state == "cancelled" else "stopped"
 
     def _vertex(self, record: dict) -> None:
         digest, name = record.get("digest", ""), record.get("name", "")
@@ -91,6 +101,8 @@ def render(board: Board):
             mark, right = Text("✔", style="green"), Text("CACHED", style="cyan")
         elif step.status == "failed":
             mark, right = Text("✘", style="red"), Text("ERROR", style="red")
+        elif step.status in ("cancelled", "stopped"):
+            mark, right = Text("–", style="yellow"), Text(step.status.upper(), style="yellow")
         else:
             mark, right = Text("✔", style="green"), f"{step.seconds or 0:.1f}s"
         table.add_row(mark, step.name, right)
