@@ -10,21 +10,12 @@ from pipeline.submit import cancel_build, queue_position
 from tests.tasks.harness import busybox_recipe
 
 
-def wait_for_log(pipeline, build_id: str, needle: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if needle in pipeline.log_text(build_id):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{needle!r} never appeared in the log of {build_id}")
-
-
 def test_cancel_stops_the_running_step_and_ends_cancelled(pipeline):
     token = uuid.uuid4().hex[:8]
     build_id = pipeline.submit(pipeline.team(), busybox_recipe(
         pipeline.settings,
         f"echo started-$((40+2))-{token}; sleep 60; echo finished-$((40+2))-{token}"))
-    wait_for_log(pipeline, build_id, f"started-42-{token}")
+    pipeline.wait_for_log(build_id, f"started-42-{token}")
 
     with pipeline.services.sessions() as session:
         cancel_build(session, pipeline.services.redis, pipeline.dispatch, build_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 from core.db import BuildState
@@ -12,15 +11,6 @@ from tests.tasks.harness import BUSYBOX_RECIPE, busybox_recipe, command_step, se
 
 #: A run of base64 as long as only the launcher's encoded step makes one.
 BLOB = re.compile(r"[A-Za-z0-9+/=]{200,}")
-
-
-def wait_for_log(pipeline, build_id: str, needle: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if needle in pipeline.log_text(build_id):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{needle!r} never appeared in the log of {build_id}")
 
 
 def test_a_failed_step_is_told_by_step_line_exit_code_and_output_never_the_payload(pipeline):
@@ -76,7 +66,7 @@ def test_a_step_running_when_its_build_is_cancelled_ends_cancelled(pipeline):
     token = uuid.uuid4().hex[:8]
     build_id = pipeline.submit(pipeline.team(), busybox_recipe(
         pipeline.settings, f"echo quick-{token}", f"echo started-{token}; sleep 300"))
-    wait_for_log(pipeline, build_id, f"started-{token}")
+    pipeline.wait_for_log(build_id, f"started-{token}")
 
     with pipeline.services.sessions() as session:
         cancel_build(session, pipeline.services.redis, pipeline.dispatch, build_id)

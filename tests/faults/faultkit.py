@@ -24,17 +24,6 @@ def counted_recipe(pipe, token: str, sleep_s: float = 4) -> str:
         f"echo started-{token}; sleep {sleep_s}; echo finished-{token}")
 
 
-def wait_for_log(pipe, build_id: str, needle: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if needle in pipe.log_text(build_id):
-            return
-        if pipe.build(build_id).state.terminal:
-            raise AssertionError(f"{build_id} ended before {needle!r}: "
-                                 f"{pipe.build(build_id).error_message}")
-        time.sleep(0.1)
-    raise AssertionError(f"{needle!r} never appeared in {build_id}'s log")
-
 
 def assert_no_line_lost(pipe, build_id: str, token: str) -> None:
     """Every numbered line of a succeeded build is in its stored log, once each."""

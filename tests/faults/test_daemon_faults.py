@@ -8,7 +8,6 @@ from tests.faults.faultkit import (
     assert_nothing_stuck,
     counted_recipe,
     new_token,
-    wait_for_log,
 )
 
 
@@ -16,7 +15,7 @@ def test_dockerd_restarted_mid_build_ends_the_build_and_the_next_one_succeeds(pr
     token = new_token()
     team = private.team()
     build_id = private.submit(team, counted_recipe(private, token, sleep_s=8))
-    wait_for_log(private, build_id, f"started-{token}")
+    private.wait_for_log(build_id, f"started-{token}")
 
     private.stack.restart_dockerd()
 
@@ -38,7 +37,7 @@ def test_registry_down_during_push_retries_then_fails_clearly(private):
     token = new_token()
     team = private.team()
     build_id = private.submit(team, counted_recipe(private, token, sleep_s=5))
-    wait_for_log(private, build_id, f"started-{token}")
+    private.wait_for_log(build_id, f"started-{token}")
 
     private.stack.stop_registry()
     try:

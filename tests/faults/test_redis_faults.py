@@ -22,7 +22,6 @@ from tests.faults.faultkit import (
     counted_recipe,
     follow_over_websocket,
     new_token,
-    wait_for_log,
 )
 
 
@@ -53,7 +52,7 @@ def test_redis_restart_mid_build_workers_and_relay_reconnect(private, web):
             f"ws://127.0.0.1:{port}", build_id, team.token, timeout=200), strict=True)),
         daemon=True)
     follower.start()
-    wait_for_log(private, build_id, f"started-{token}")
+    private.wait_for_log(build_id, f"started-{token}")
 
     private.stack.restart_redis()
 

@@ -11,7 +11,6 @@ from tests.faults.faultkit import (
     assert_nothing_stuck,
     counted_recipe,
     new_token,
-    wait_for_log,
 )
 
 
@@ -21,7 +20,7 @@ def test_buildqd_worker_sigkilled_with_builds_in_flight(private):
     running = private.submit(team, counted_recipe(private, token, sleep_s=30))
     waiting = [private.submit(team, counted_recipe(private, f"{token}{i}", sleep_s=0))
                for i in range(2)]
-    wait_for_log(private, running, f"started-{token}")
+    private.wait_for_log(running, f"started-{token}")
 
     # The whole worker (main process and pool) dies at once; its messages, the running
     # build's and the two waiting ones held until their countdown, stay unacknowledged
@@ -53,7 +52,7 @@ def test_database_briefly_unavailable(private):
     token = new_token()
     team = private.team()
     build_id = private.submit(team, counted_recipe(private, token, sleep_s=6))
-    wait_for_log(private, build_id, f"started-{token}")
+    private.wait_for_log(build_id, f"started-{token}")
 
     private.stack.postgres.stop()
     time.sleep(4)  # an outage spanning heartbeats and the end of the step

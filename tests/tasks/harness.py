@@ -170,6 +170,19 @@ class Pipeline:
             time.sleep(0.05)
         return False
 
+    def wait_for_log(self, build_id: str, needle: str, timeout: float = 180) -> None:
+        """Until ``needle`` is in the build's log; fails at once if the build ends first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.log_text(build_id):
+                return
+            build = self.build(build_id)
+            if build.state in TERMINAL_STATES:
+                raise AssertionError(f"{build_id} ended before {needle!r}: "
+                                     f"{build.error_message}")
+            time.sleep(0.1)
+        raise AssertionError(f"{needle!r} never appeared in {build_id}'s log")
+
     def log_text(self, build_id: str) -> str:
         """The log as plain text; for a build that ended, once its log has ended too.
 
