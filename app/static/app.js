@@ -163,13 +163,16 @@ const RB = (() => {
       pill.textContent = pillText(b);
       $("cancel").hidden = b.terminal;
       if (b.image_ref) { $("image").hidden = false; $("image-ref").textContent = b.image_ref; }
-      if (b.error) { $("error").hidden = false; $("error").textContent = b.error.message + (b.error.line ? ` (recipe line ${b.error.line})` : ""); }
+      if (b.error) {
+        const where = b.error.line && !b.error.message.includes("recipe line") ? ` (recipe line ${b.error.line})` : "";
+        $("error").hidden = false; $("error").textContent = b.error.message + where;
+      }
       const steps = $("steps");
       steps.innerHTML = "";
       for (const s of b.steps || []) {
         const li = document.createElement("li");
         li.className = `step ${s.status}`;
-        const right = s.status === "cached" ? "CACHED" : s.status === "running" ? "running…" : s.status === "failed" ? "failed" : s.duration_s != null ? `${s.duration_s.toFixed(1)}s` : "";
+        const right = s.status === "cached" ? "CACHED" : s.status === "running" ? "running…" : s.status === "failed" ? "failed" : s.status === "cancelled" ? "cancelled" : s.duration_s != null ? `${s.duration_s.toFixed(1)}s` : "";
         li.innerHTML = `<span class="step-name">${esc(s.name)}</span><span class="step-state">${esc(right)}</span>`;
         steps.appendChild(li);
       }

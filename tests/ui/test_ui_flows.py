@@ -132,3 +132,30 @@ def test_ansi_colours_are_rendered(stack, signed_in):
     page, _team = signed_in
     html = page.evaluate("RB.ansiToHtml({classes: []}, '\\u001b[31mred\\u001b[0m <b>')")
     assert html == '<span class="ansi-fg-red">red</span> &lt;b&gt;'
+
+
+def test_the_editor_text_lines_up_with_its_gutter(stack, signed_in):
+    page, _team = signed_in
+    page.click("#new-recipe")
+    page.wait_for_selector("#yaml")
+    fonts = page.evaluate("""() => ["#yaml", "#gutter"].map(sel => {
+        const s = getComputedStyle(document.querySelector(sel));
+        return [s.fontFamily, s.fontSize, s.lineHeight]; })""")
+    text, gutter = fonts
+    # Same font, size and line height, or the error markers sit beside the wrong lines.
+    assert text == gutter, fonts
+    assert "mono" in text[0].lower()
+
+
+def test_a_failed_build_page_tells_the_step_without_widening_the_page(stack, signed_in):
+    page, team = signed_in
+    recipe = stack.recipe("echo fine", "echo last-words; exit 3")
+    build = stack.api(team, "POST", "/builds", json={"yaml": recipe}).json()
+    page.goto(f"{stack.url}/builds/{build['id']}")
+    page.wait_for_selector("#pill.failed", timeout=120_000)
+    error = page.locator("#error").inner_text()
+    assert "exit code 3" in error and "last-words" in error, error
+    assert error.count("recipe line") == 1, error
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    shot(page, "7-failed-step")
