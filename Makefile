@@ -18,9 +18,10 @@ status:
 down:
 	scripts/services down
 
-# Services, then web, both workers and Flower in the foreground (Ctrl-C stops them).
+# Services, then web, both workers, beat and Flower in the foreground (Ctrl-C stops them);
+# an app `make demo` left running in the background is stopped first and replaced.
 up: services
-	.venv/bin/honcho start
+	$(PY) -m stack app
 
 demo: services
 	$(PY) -m stack.demo

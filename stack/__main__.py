@@ -1,4 +1,4 @@
-"""``scripts/services up|down|status|seed``: the local service stack."""
+"""``scripts/services up|down|status|seed|app``: the local service stack (and ``make up``)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,20 @@ def status(layout: Layout) -> None:
         check = service.status(layout)
         all_ok &= check.ok
         click.echo(f"{name:14} {'up' if check.ok else 'DOWN':5} {check.detail}")
+    for line in appprocs.describe(layout):
+        click.echo(line)
+    click.echo(dockerd.docker_host_hint(layout))
     sys.exit(0 if all_ok else 1)
+
+
+@cli.command()
+@click.pass_obj
+def app(layout: Layout) -> None:
+    """`make up`: the Procfile in the foreground, taking over from `make demo`'s app."""
+    try:
+        appprocs.foreground(layout, log=click.echo)
+    except appprocs.PortsBusy as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command()

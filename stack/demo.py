@@ -4,7 +4,9 @@ The services are up (the Makefile runs ``scripts/services up`` first). This prin
 health report, starts the Procfile's web app, workers and Flower in the background
 (reusing them when they already run), builds every ``examples/`` recipe end to end
 through the REST API with its log streamed live, and prints the pushed image
-references and how to open the web UI. ``scripts/services down`` stops everything.
+references and how to open the web UI. The app keeps running for the web UI it
+points to; ``make up`` takes it over in the foreground, ``scripts/services status``
+lists its processes and ``scripts/services down`` stops everything.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def main() -> int:
     user, _ = flower.credentials(settings)
     console.print(f"Flower: http://127.0.0.1:{settings.flower_port}/  (user {user}, password "
                   f"in {settings.state_dir / 'secrets' / FLOWER_SECRET})   "
-                  "Stop everything with `scripts/services down`.")
+                  "The app keeps running: `scripts/services status` lists it, `make up` "
+                  "takes it over in the foreground, `scripts/services down` stops everything.")
     return code
 
 

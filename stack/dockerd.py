@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import socket
 import struct
@@ -49,6 +50,13 @@ def argv(layout: Layout) -> list[str]:
 
 def status(layout: Layout) -> Check:
     return docker_check(layout.settings.docker_socket)
+
+
+def docker_host_hint(layout: Layout) -> str:
+    """The shell line that points the Docker CLI (``docker login``, ``docker pull``) at
+    this dockerd: without it the CLI asks the system's daemon, which the stack never runs."""
+    return (f"export DOCKER_HOST={shlex.quote(layout.settings.docker_host)}"
+            "  # the stack's dockerd, for docker login / docker pull")
 
 
 def serving_pid(socket_path: Path) -> int | None:

@@ -7,6 +7,7 @@ rootfs digest) is skipped without recompressing anything.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,12 +44,14 @@ def base_images(dzlaunch_tag: str) -> list[BaseImage]:
 
 def seed(layout: Layout, image: BaseImage, log: Callable[[str], None] = print) -> str:
     """Make sure ``image`` is in the registry; returns what was done."""
+    started = time.monotonic()
     tar = image.make_tar(layout.images_cache, layout.settings)
     client = system_client(registry_settings(layout.settings))
     result = seed_rootfs(client, image.repository, image.tag, tar, config=image.config)
     if result.skipped:
         return "present"
-    log(f"seeded {image.repository}:{image.tag} from {tar.name} at {result.digest}")
+    log(f"seeded {image.repository}:{image.tag} from {tar.name} at {result.digest} "
+        f"in {time.monotonic() - started:.0f}s")
     return "pushed"
 
 

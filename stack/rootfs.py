@@ -97,6 +97,15 @@ def debian_mirror() -> str:
     raise RuntimeError("no Debian bookworm mirror found in /etc/apt; set RB_DEBIAN_MIRROR")
 
 
+def debootstrap_argv(target: Path, mirror: str) -> list[str]:
+    """debootstrap under ``scripts/with-progress``: it is minutes of silence the first
+    time, so a line every 15 s (CI logs too) tells it is alive and what it fetches."""
+    return [str(REPO_ROOT / "scripts" / "with-progress"),
+            f"devbox rootfs: debootstrap {DEVBOX_SUITE} from {mirror}",
+            "debootstrap", "--variant=minbase", "--include=" + ",".join(DEVBOX_PACKAGES),
+            DEVBOX_SUITE, str(target), mirror]
+
+
 def devbox_tar(cache: Path, mirror: str = "") -> Path:
     """Debian bookworm made with debootstrap: bash, sudo, curl, git, user devzero.
 
@@ -110,11 +119,7 @@ def devbox_tar(cache: Path, mirror: str = "") -> Path:
     work = Path(tempfile.mkdtemp(prefix="devbox-", dir=cache))
     try:
         target = work / "rootfs"
-        subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=" + ",".join(DEVBOX_PACKAGES),
-             DEVBOX_SUITE, str(target), mirror or debian_mirror()],
-            check=True, stdout=subprocess.DEVNULL,
-        )
+        subprocess.run(debootstrap_argv(target, mirror or debian_mirror()), check=True)
         subprocess.run(["chroot", str(target), "/bin/sh", "-c", DEVBOX_SETUP], check=True)
         tmp = out.with_suffix(".tmp")
         subprocess.run(["tar", "-C", str(target), "--numeric-owner", "-cf", str(tmp), "."],

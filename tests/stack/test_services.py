@@ -41,13 +41,28 @@ def test_up_twice_is_idempotent(settings, docker_socket):
     assert procs.read_pid(layout.run("dockerd")) == dockerd_pid
 
 
-def test_status_reports_each_service(docker_socket):
+def test_status_reports_each_service(settings, docker_socket):
+    from stack.__main__ import SERVICES
+
     result = run_services("status")
     assert result.returncode == 0, result.stdout
     got = {name: rest.split()[0] for name, rest in states(result.stdout).items()}
-    assert got == {name: "up" for name in ("redis", "postgres", "vault", "token-service",
-                                           "registry", "dockerd", "build-network",
-                                           "buildkitd")}
+    services = ("redis", "postgres", "vault", "token-service", "registry", "dockerd",
+                "build-network", "buildkitd")
+    assert set(SERVICES) == set(services)
+    assert {name: got.get(name) for name in services} == {name: "up" for name in services}
+    # The app is listed too (whether it runs depends on who else uses this stack).
+    assert got["app"] in {"up", "off"}, result.stdout
+    # The line that points `docker login` / `docker pull` at the stack's dockerd, and
+    # the Docker CLI reaches that dockerd with it.
+    export = [line for line in result.stdout.splitlines() if line.startswith("export ")]
+    assert len(export) == 1 and export[0].startswith(
+        f"export DOCKER_HOST=unix://{settings.docker_socket}  #"), result.stdout
+    server = subprocess.run(["bash", "-c", f"{export[0]}\n/usr/bin/docker version --format "
+                             "'{{.Server.Os}} {{.Server.APIVersion}}'"],
+                            capture_output=True, text=True, timeout=60,
+                            env={k: v for k, v in os.environ.items() if k != "DOCKER_HOST"})
+    assert server.returncode == 0 and server.stdout.startswith("linux "), server.stderr
 
 
 def test_down_stops_only_what_it_started(tmp_path, settings, docker_socket, redis_url, free_port):
