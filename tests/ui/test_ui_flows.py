@@ -96,6 +96,8 @@ def test_cancel_a_long_build_from_the_ui(stack, signed_in):
                       json={"yaml": stack.recipe("echo long-build; sleep 300")}).json()
     page.goto(f"{stack.url}/builds/{build['id']}")
     page.wait_for_selector("#log:has-text('long-build')", timeout=120_000)
+    # No image yet: no image box (it used to show empty, with its Copy button).
+    assert page.locator("#image").is_hidden() and page.locator("#copy").is_hidden()
     page.click("#cancel")
     page.wait_for_selector("#pill.cancelled", timeout=120_000)
     assert page.locator("#pill").inner_text().startswith("Build cancelled (")
