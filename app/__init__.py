@@ -19,6 +19,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """
     settings = _settings(config)
     app = Flask(__name__)
+    from app.api import inputlimits
+
+    inputlimits.init_app(app)  # first: path converters bind as routes are added
     app.config.update(SECRET_KEY=settings.flask_secret_key, JSON_SORT_KEYS=False)
     app.extensions["rb.settings"] = settings
 

@@ -13,7 +13,7 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from core import states
-from core.db import Build, BuildState, Team, utcnow
+from core.db import Build, BuildState, Recipe, RecipeVersion, Team, utcnow
 from core.logevents import HEADER, Entry
 from llb import CompileInputs, CompileResult, RecipeError, compile_recipe, load_recipe
 from pipeline import dedupe, headers
@@ -74,6 +74,7 @@ def _compile(services: Services, session: Session,
              build: Build) -> tuple[CompileResult, dict, BuildPlan]:
     settings = services.settings
     team = session.get(Team, build.team_id)
+    _refuse_deleted_recipe(session, build)
     text, filename = recipe_text(session, build)
     image, latest, cache = image_names(session, build, settings.registry, utcnow())
     _log(services, build.id, headers.creating(str(image)), headers.PROCESSING)
@@ -110,6 +111,18 @@ def _compile(services: Services, session: Session,
     plan = BuildPlan.from_compile(result, image=str(image), latest=str(latest),
                                   cache=str(cache), secret_versions=versions)
     return result, pinned, plan
+
+
+def _refuse_deleted_recipe(session: Session, build: Build) -> None:
+    """The API refuses builds of deleted recipes; one deleted after the build was
+    queued fails here, with the reason, before its freed name is used as an image name."""
+    if build.recipe_version_id is None:
+        return
+    version = session.get(RecipeVersion, build.recipe_version_id)
+    recipe = session.get(Recipe, version.recipe_id) if version is not None else None
+    if recipe is None or recipe.deleted_at is not None:
+        raise CompileRejected("the recipe was deleted after this build was requested; "
+                              "nothing was built")
 
 
 def _rejected(err: RecipeError) -> CompileRejected:

@@ -10,6 +10,8 @@ from app.api import bp, logstream, lookup, serialize
 from app.api.auth import current_caller
 from app.api.context import db
 from app.api.errors import ApiError
+from app.api.params import from_seq as from_seq_arg
+from app.api.params import int_arg
 from app.api.recipes import check_valid
 from app.api.schemas import BuildCreate, parse
 from app.api.services import services
@@ -18,6 +20,7 @@ from core.db.recipes import latest_version
 from core.logevents import json_lines, raw_text
 
 MAX_LIST = 200
+FOLLOW = {"0": False, "1": True, "false": False, "true": True}
 
 
 def build_json(row: Build, with_steps: bool = True) -> dict:
@@ -39,7 +42,12 @@ def create_build():
             raise ApiError(409, "the recipe has no version to build")
         version_id = latest.id
     elif version_id:
-        version_id = lookup.version(session, caller, version_id).id
+        version = lookup.version(session, caller, version_id)
+        if version.recipe.deleted_at is not None:
+            # Its image would be named after a deleted recipe: refuse, not fail later.
+            raise ApiError(409, "the recipe of this version was deleted; it cannot be built",
+                           "recipe_deleted")
+        version_id = version.id
     else:
         check_valid(body.yaml or "")
         yaml_text = body.yaml
@@ -65,7 +73,7 @@ def list_builds():
         except ValueError:
             raise ApiError(400, f"unknown state {state!r}; one of "
                            f"{', '.join(s.value for s in BuildState)}") from None
-    limit = _int_arg("limit", 50, 1, MAX_LIST)
+    limit = int_arg("limit", 50, 1, MAX_LIST)
     rows = db().scalars(query.order_by(Build.queued_at.desc(), Build.id).limit(limit))
     return jsonify({"builds": [build_json(r, with_steps=False) for r in rows]})
 
@@ -93,29 +101,20 @@ def build_logs(build_id: str):
     fmt = request.args.get("format", "text")
     if fmt not in ("text", "json"):
         raise ApiError(400, "format must be 'text' or 'json'")
-    from_seq = _int_arg("from", 1, 1, 2**62)
-    follow = request.args.get("follow", "0").lower() in ("1", "true", "yes")
+    from_seq = from_seq_arg()
+    follow = FOLLOW.get(request.args.get("follow", "0"))
+    if follow is None:
+        raise ApiError(400, f"follow must be one of {', '.join(FOLLOW)}")
     bus = services().logbus
     if follow and not row.state.terminal:
         events = logstream.follow(bus, services().sessions, row.id, from_seq)
     else:
         events = bus.read(row.id, from_seq)
     if fmt == "json":
-        body, mimetype = json_lines(events), "application/x-ndjson"
+        body, content_type = json_lines(events), "application/x-ndjson"
     else:
-        body, mimetype = raw_text(events), "text/plain; charset=utf-8"
-    return Response(stream_with_context(body), mimetype=mimetype,
+        body, content_type = raw_text(events), "text/plain; charset=utf-8"
+    # content_type, not mimetype: Flask appends a charset of its own to a mimetype.
+    return Response(stream_with_context(body), content_type=content_type,
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    text = request.args.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise ApiError(400, f"{name} must be between {low} and {high}")
-    return value

@@ -18,9 +18,10 @@ log = logging.getLogger(__name__)
 
 _CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
-    500: "internal", 503: "unavailable",
+    405: "method_not_allowed", 408: "request_timeout", 409: "conflict",
+    413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+    422: "invalid", 426: "upgrade_required", 429: "too_many_requests",
+    431: "headers_too_large", 500: "internal", 503: "unavailable",
 }
 
 
@@ -40,10 +41,15 @@ def not_found(what: str = "resource") -> ApiError:
     return ApiError(404, f"{what} not found")
 
 
-def error_response(status: int, message: str, code: str | None = None, details: Any = None):
-    body = {"error": {"code": code or _CODES.get(status, "error"), "message": message,
+def error_body(status: int, message: str, code: str | None = None,
+               details: Any = None) -> dict[str, Any]:
+    """The error shape itself (also written by the HTTP server, outside Flask)."""
+    return {"error": {"code": code or _CODES.get(status, "error"), "message": message,
                       "details": details if details is not None else {}}}
-    return jsonify(body), status
+
+
+def error_response(status: int, message: str, code: str | None = None, details: Any = None):
+    return jsonify(error_body(status, message, code, details)), status
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -53,7 +59,7 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
 
 
 def _is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def register_blueprint(bp: Blueprint) -> None:
@@ -78,7 +84,13 @@ def register_app(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if not _is_api_request():
             return exc
-        return error_response(exc.code or 500, exc.description or exc.name)
+        body, status = error_response(exc.code or 500, exc.description or exc.name)
+        # Keep what the exception says besides its HTML body: Allow on a 405,
+        # Retry-After, WWW-Authenticate.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                body.headers.add(name, value)
+        return body, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

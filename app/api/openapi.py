@@ -7,11 +7,17 @@ that every route of the blueprint is documented and nothing else is.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import jsonify
 
-from app.api import PREFIX, bp, schemas
+from app.api import PREFIX, bp, migrate, schemas
+from app.api.builds import FOLLOW, MAX_LIST
+from app.api.inputlimits import MAX_PATH_INT
+from app.api.migrate import MigrateRequest
+from app.api.params import MAX_SEQ
+from app.api.team import RESERVED_PREFIX
 
 J = dict[str, Any]
 
@@ -37,7 +43,8 @@ RECIPE = _obj({"id": STR, "name": STR, "created_at": TIME,
                "latest_version": _nullable(ref("Version")), "version": _nullable(ref("Version"))},
               ["id", "name", "created_at", "latest_version"])
 STEP = _obj({"position": INT, "step_id": _nullable(STR), "name": STR, "vertex": STR,
-             "status": {"enum": ["waiting", "running", "done", "cached", "failed"]},
+             "status": {"enum": ["waiting", "running", "done", "cached", "failed",
+                                 "cancelled"]},
              "cached": BOOL, "started_at": TIME, "completed_at": TIME,
              "duration_s": _nullable(NUM), "exit_status": _nullable(INT), "error": _nullable(STR)})
 BUILD = _obj({
@@ -48,6 +55,7 @@ BUILD = _obj({
     "queued_at": TIME, "compiling_at": TIME, "building_at": TIME, "pushing_at": TIME,
     "finished_at": TIME, "elapsed_s": NUM, "image_ref": _nullable(STR),
     "image_digest": _nullable(STR), "definition_digest": _nullable(STR),
+    "joined_build_id": _nullable(STR),
     "error": _nullable(_obj({"message": STR, "step_id": _nullable(STR), "line": _nullable(INT)})),
     "steps": {"type": "array", "items": ref("Step")},
 }, ["id", "state", "terminal", "queued_at", "elapsed_s", "image_ref", "error"])
@@ -70,6 +78,14 @@ VALIDATION = _obj({"valid": BOOL, "errors": {"type": "array", "items": ref("Diag
 CREDENTIALS = _obj({"registry": STR, "username": STR, "password": STR, "namespace": STR,
                     "note": STR})
 TOKEN = _obj({"id": STR, "name": STR, "prefix": STR, "created_at": TIME, "last_used_at": TIME})
+MIGRATION = _obj({"yaml": STR,
+                  "changes": {"type": "array", "items": _obj({"line": _nullable(INT),
+                                                              "message": STR})},
+                  "untranslated": {"type": "array", "items": _obj({"line": _nullable(INT),
+                                                                   "reason": STR})}})
+NOTE = {"type": "array", "items": _obj({"line": INT, "message": STR})}
+MIGRATION = _obj({"yaml": STR, "changes": NOTE,
+                  "untranslated": {"type": "array", "items": _obj({"line": INT, "reason": STR})}})
 ERROR = _obj({"error": _obj({"code": STR, "message": STR, "details": {}})})
 
 
@@ -80,6 +96,43 @@ def _list(key: str, item: str) -> J:
 def _param(name: str, where: str = "path", schema: J | None = None, desc: str = "") -> J:
     return {"name": name, "in": where, "required": where == "path",
             "schema": schema or STR, "description": desc}
+
+
+def _reserved_prefix_lookahead(prefix: str) -> str:
+    """A regex lookahead refusing ``prefix`` in any letter case (the server's check)."""
+    return "(?!" + "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c
+                           for c in prefix) + ")"
+
+
+# Env var and secret names (app/api/team.py: shell-safe, not in the reserved namespace).
+VAR_NAME = {"type": "string",
+            "pattern": "^" + _reserved_prefix_lookahead(RESERVED_PREFIX)
+            + schemas.VAR_NAME.removeprefix("^")}
+NUMBER = {"type": "integer", "minimum": 1, "maximum": MAX_PATH_INT}
+RECIPE_ID = {"type": "string", "pattern": r"^recipe-[0-9a-f]{32}$"}
+
+
+def _build_create() -> J:
+    """``POST /builds`` takes exactly one of its three inputs (the model checks it in code)."""
+    fields = schemas.BuildCreate.model_json_schema()["properties"]
+    variants = []
+    for given, field in fields.items():
+        given_schema = next(s for s in field["anyOf"] if s.get("type") != "null")
+        props = {name: {"type": "null"} for name in fields if name != given}
+        props[given] = {**given_schema, "description": field.get("description", given)}
+        variants.append({"type": "object", "properties": props, "required": [given],
+                         "additionalProperties": False})
+    return {"oneOf": variants}
+
+
+# Where a response's ids lead: operations the stateful tests (and clients) may follow.
+LINKS: dict[tuple[str, str], dict[str, str]] = {
+    ("post", "/recipes"): {"recipe_id": "$response.body#/id",
+                           "number": "$response.body#/version/number"},
+    ("post", "/builds"): {"build_id": "$response.body#/id"},
+    ("put", "/team/env/{name}"): {"name": "$response.body#/name"},
+    ("put", "/team/secrets/{name}"): {"name": "$response.body#/name"},
+}
 
 
 # (method, path, summary, request model, success status, response schema, parameters)
@@ -94,12 +147,12 @@ ROUTES: list[tuple] = [
      schemas.TeamSettingsUpdate, 200, ref("Team"), []),
     ("get", "/team/env", "List env vars", None, 200, _list("env", "EnvVar"), []),
     ("put", "/team/env/{name}", "Create or replace an env var", schemas.ValueBody, 200,
-     ref("EnvVar"), ["name"]),
-    ("delete", "/team/env/{name}", "Delete an env var", None, 204, None, ["name"]),
+     ref("EnvVar"), [("name", VAR_NAME)]),
+    ("delete", "/team/env/{name}", "Delete an env var", None, 204, None, [("name", VAR_NAME)]),
     ("get", "/team/secrets", "List secret names and versions (never values)", None, 200,
      _list("secrets", "Secret"), []),
-    ("put", "/team/secrets/{name}", "Set or rotate a secret (write-only)", schemas.ValueBody,
-     200, ref("Secret"), ["name"]),
+    ("put", "/team/secrets/{name}", "Set or rotate a secret (write-only)", schemas.SecretValue,
+     200, ref("Secret"), [("name", VAR_NAME)]),
     ("delete", "/team/secrets/{name}", "Delete a secret and all its versions", None, 204, None,
      ["name"]),
     ("get", "/team/tokens", "List API tokens (owners)", None, 200, _list("tokens", "Token"), []),
@@ -113,27 +166,30 @@ ROUTES: list[tuple] = [
      None, 200, ref("Credentials"), []),
     ("post", "/recipes/validate", "Validate recipe YAML: every problem with line and column",
      schemas.ValidateRequest, 200, ref("Validation"), []),
+    ("post", "/recipes/migrate", "Rewrite a legacy (v2) recipe as version 3: the new YAML, "
+     "what changed and what could not be translated, at the old file's lines",
+     migrate.MigrateRequest, 200, ref("Migration"), []),
     ("get", "/recipes", "List recipes", None, 200, _list("recipes", "Recipe"), []),
     ("post", "/recipes", "Create a recipe (version 1)", schemas.RecipeCreate, 201,
      ref("Recipe"), []),
     ("get", "/recipes/{recipe_id}", "A recipe with its latest version", None, 200,
-     ref("Recipe"), ["recipe_id"]),
+     ref("Recipe"), [("recipe_id", RECIPE_ID)]),
     ("put", "/recipes/{recipe_id}", "Save a new immutable version", schemas.RecipeUpdate, 201,
-     ref("Recipe"), ["recipe_id"]),
+     ref("Recipe"), [("recipe_id", RECIPE_ID)]),
     ("delete", "/recipes/{recipe_id}", "Delete a recipe (its builds stay)", None, 204, None,
-     ["recipe_id"]),
+     [("recipe_id", RECIPE_ID)]),
     ("get", "/recipes/{recipe_id}/versions", "List versions, newest first", None, 200,
-     _list("versions", "Version"), ["recipe_id"]),
+     _list("versions", "Version"), [("recipe_id", RECIPE_ID)]),
     ("get", "/recipes/{recipe_id}/versions/{number}", "One version with its YAML", None, 200,
-     ref("Version"), ["recipe_id", ("number", INT)]),
+     ref("Version"), [("recipe_id", RECIPE_ID), ("number", NUMBER)]),
     ("post", "/recipes/{recipe_id}/plan", "Which steps come from cache, and why others run",
-     schemas.PlanRequest, 200, ref("Plan"), ["recipe_id"]),
+     schemas.PlanRequest, 200, ref("Plan"), [("recipe_id", RECIPE_ID)]),
     ("post", "/builds", "Start a build of a recipe, a version, or one-off YAML",
-     schemas.BuildCreate, 201, ref("Build"), []),
+     _build_create(), 201, ref("Build"), []),
     ("get", "/builds", "List builds, newest first", None, 200, _list("builds", "Build"),
      [_param("recipe_id", "query"),
       _param("state", "query", BUILD["properties"]["state"]),
-      _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200})]),
+      _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIST})]),
     ("get", "/builds/{build_id}", "A build: state, timings, steps, image, error", None, 200,
      ref("Build"), ["build_id"]),
     ("post", "/builds/{build_id}/cancel", "Cancel a build", None, 202, ref("Build"),
@@ -141,13 +197,21 @@ ROUTES: list[tuple] = [
     ("get", "/builds/{build_id}/logs", "The build log (raw text or NDJSON), live or archived",
      None, 200, "logs",
      ["build_id", _param("format", "query", {"enum": ["text", "json"]}),
-      _param("from", "query", {"type": "integer", "minimum": 1}, "first sequence number"),
-      _param("follow", "query", {"enum": ["0", "1"]}, "1: stream until the build ends")]),
+      _param("from", "query", {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
+             "first sequence number"),
+      _param("follow", "query", {"enum": list(FOLLOW)}, "1: stream until the build ends")]),
+    ("post", "/recipes/migrate", "Rewrite a legacy recipe as version 3 (nothing is stored)",
+     MigrateRequest, 200, MIGRATION, []),
 ]
 
+# Every operation may answer these, all in the Error shape: the server's own (408 for
+# a body that stopped arriving, 414, 431) included.
 ERROR_STATUSES = {"400": "Bad request", "401": "Not authenticated", "403": "Forbidden",
-                  "404": "Not found (another team's ids too)", "409": "Conflict",
-                  "413": "Request too large", "415": "Not JSON", "422": "Invalid input",
+                  "404": "Not found (another team's ids too)",
+                  "408": "The request did not arrive in time", "409": "Conflict",
+                  "413": "Request too large", "414": "URL too long", "415": "Not JSON",
+                  "422": "Invalid input", "431": "Request headers too large",
+                  "500": "Internal error (nothing of the server is revealed)",
                   "503": "A service is unavailable"}
 
 
@@ -168,6 +232,9 @@ def _operation(method: str, path: str, summary: str, model: Any, status: int, sc
                                                 "application/x-ndjson": {"schema": STR}}}
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    links = _links(method, path)
+    if links:
+        ok = {**ok, "links": links}
     responses: J = {str(status): ok}
     if status == 201 and method == "put":
         responses["200"] = {**ok, "description": "Updated or unchanged"}
@@ -176,15 +243,38 @@ def _operation(method: str, path: str, summary: str, model: Any, status: int, sc
     for code, text in ERROR_STATUSES.items():
         responses[code] = {"description": text,
                            "content": {"application/json": {"schema": ref("Error")}}}
-    op: J = {"summary": summary, "operationId": f"{method}_{path}".replace("/", "_")
-             .replace("{", "").replace("}", ""), "parameters": parameters,
-             "responses": responses}
+    op: J = {"summary": summary, "operationId": operation_id(method, path),
+             "parameters": parameters, "responses": responses}
     if path == "/session" and method == "post":
         op["security"] = []
     if model is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}}}
+        body = model if isinstance(model, dict) else model.model_json_schema(
+            ref_template="#/components/schemas/{model}")
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": body}}}
     return op
+
+
+def operation_id(method: str, path: str) -> str:
+    return f"{method}_{path}".replace("/", "_").replace("{", "").replace("}", "")
+
+
+def _links(method: str, path: str) -> J:
+    """OpenAPI links from this operation's response to the operations on what it made
+    (the paths under its own collection whose parameters the response names)."""
+    values = LINKS.get((method, path))
+    if not values:
+        return {}
+    collection = path.split("{")[0].rstrip("/") + "/"
+    links: J = {}
+    for target_method, target_path, *_rest in ROUTES:
+        names = re.findall(r"{(\w+)}", target_path)
+        if (target_path.startswith(collection) and names and all(n in values for n in names)
+                and (target_method, target_path) != (method, path)):
+            links[operation_id(target_method, target_path)] = {
+                "operationId": operation_id(target_method, target_path),
+                "parameters": {n: values[n] for n in names}}
+    return links
 
 
 def document() -> J:
@@ -204,7 +294,8 @@ def document() -> J:
             "schemas": {"Error": ERROR, "Diagnostic": DIAG, "Version": VERSION,
                         "Recipe": RECIPE, "Step": STEP, "Build": BUILD, "Team": TEAM,
                         "EnvVar": ENV, "Secret": SECRET, "PlanStep": PLAN_STEP, "Plan": PLAN,
-                        "Validation": VALIDATION, "Credentials": CREDENTIALS, "Token": TOKEN},
+                        "Validation": VALIDATION, "Credentials": CREDENTIALS, "Token": TOKEN,
+                        "Migration": MIGRATION},
         },
     }
 

@@ -54,7 +54,7 @@ def compile_now(session: Session, team: Team, text: str) -> bytes:
         raise ApiError(503, f"cannot resolve the recipe's images: {exc}") from None
 
 
-@bp.post("/recipes/<recipe_id>/plan")
+@bp.post("/recipes/<id:recipe_id>/plan")
 def plan_recipe(recipe_id: str):
     body = parse(PlanRequest)
     caller = current_caller()

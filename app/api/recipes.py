@@ -58,7 +58,7 @@ def create_recipe():
     return jsonify({**serialize.recipe(row, first), "version": serialize.version(first)}), 201
 
 
-@bp.get("/recipes/<recipe_id>")
+@bp.get("/recipes/<id:recipe_id>")
 def get_recipe(recipe_id: str):
     row = lookup.recipe(db(), current_caller(), recipe_id)
     latest = latest_version(db(), row.id)
@@ -66,7 +66,7 @@ def get_recipe(recipe_id: str):
                     "version": serialize.version(latest) if latest else None})
 
 
-@bp.put("/recipes/<recipe_id>")
+@bp.put("/recipes/<id:recipe_id>")
 def update_recipe(recipe_id: str):
     body = parse(RecipeUpdate)
     caller = current_caller()
@@ -86,7 +86,7 @@ def update_recipe(recipe_id: str):
     return jsonify({**serialize.recipe(row, new), "version": serialize.version(new)}), 201
 
 
-@bp.delete("/recipes/<recipe_id>")
+@bp.delete("/recipes/<id:recipe_id>")
 def delete_recipe(recipe_id: str):
     session = db()
     row = lookup.recipe(session, current_caller(), recipe_id)
@@ -97,7 +97,7 @@ def delete_recipe(recipe_id: str):
     return "", 204
 
 
-@bp.get("/recipes/<recipe_id>/versions")
+@bp.get("/recipes/<id:recipe_id>/versions")
 def list_versions(recipe_id: str):
     row = lookup.recipe(db(), current_caller(), recipe_id)
     rows = db().scalars(select(RecipeVersion).where(RecipeVersion.recipe_id == row.id)
@@ -105,7 +105,7 @@ def list_versions(recipe_id: str):
     return jsonify({"versions": [serialize.version(v, with_yaml=False) for v in rows]})
 
 
-@bp.get("/recipes/<recipe_id>/versions/<int:number>")
+@bp.get("/recipes/<id:recipe_id>/versions/<int:number>")
 def get_version(recipe_id: str, number: int):
     row = lookup.recipe(db(), current_caller(), recipe_id)
     return jsonify(serialize.version(lookup.version_by_number(db(), row, number)))

@@ -15,6 +15,8 @@ RECIPE_NAME = r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$"
 VAR_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 MAX_YAML_CHARS = 512 * 1024
 MAX_VALUE_CHARS = 64 * 1024
+# A complete recipe, for the API document (and the clients and tests generated from it).
+EXAMPLE_RECIPE = 'version: "3"\nbuild:\n  steps:\n    - type: command\n      command: echo hello\n'
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -39,10 +41,11 @@ class SignIn(Body):
 
 
 class RecipeCreate(Body):
-    name: str = Field(min_length=1, max_length=63, pattern=RECIPE_NAME,
+    name: str = Field(min_length=1, max_length=63, pattern=RECIPE_NAME, examples=["web-app"],
                       description="lower-case name, also the image repository name "
                                   f"('{ONE_OFF_RECIPE}' is reserved for one-off builds)")
-    yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS, description="recipe YAML text")
+    yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS, examples=[EXAMPLE_RECIPE],
+                      description="recipe YAML text")
 
     @field_validator("name")
     @classmethod
@@ -54,7 +57,7 @@ class RecipeCreate(Body):
 
 
 class RecipeUpdate(Body):
-    yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS,
+    yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS, examples=[EXAMPLE_RECIPE],
                       description="the new version's YAML (versions are immutable)")
 
 
@@ -63,15 +66,17 @@ class ValidateRequest(Body):
 
 
 class BuildCreate(Body):
-    recipe_id: str | None = Field(default=None, max_length=64,
+    recipe_id: str | None = Field(default=None, min_length=1, max_length=64,
                                   description="build the latest version of this recipe")
-    recipe_version_id: str | None = Field(default=None, max_length=80)
+    recipe_version_id: str | None = Field(default=None, min_length=1, max_length=80,
+                                          description="build this version")
     yaml: str | None = Field(default=None, min_length=1, max_length=MAX_YAML_CHARS,
                              description="one-off build of raw YAML")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> BuildCreate:
-        given = [v for v in (self.recipe_id, self.recipe_version_id, self.yaml) if v]
+        given = [v for v in (self.recipe_id, self.recipe_version_id, self.yaml)
+                 if v is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of recipe_id, recipe_version_id, yaml")
         return self
@@ -87,9 +92,15 @@ class ValueBody(Body):
     value: str = Field(max_length=MAX_VALUE_CHARS)
 
 
+class SecretValue(Body):
+    value: str = Field(min_length=1, max_length=MAX_VALUE_CHARS,
+                       description="never shown again; not empty")
+
+
 class TeamSettingsUpdate(Body):
-    build_timeout_s: int | None = Field(default=None, ge=30, le=24 * 3600)
-    concurrency_limit: int | None = Field(default=None, ge=1, le=64)
+    # strict: JSON true is not the integer 1.
+    build_timeout_s: int | None = Field(default=None, ge=30, le=24 * 3600, strict=True)
+    concurrency_limit: int | None = Field(default=None, ge=1, le=64, strict=True)
 
 
 class TokenCreate(Body):
@@ -100,8 +111,9 @@ def parse(model: type[Model]) -> Model:
     """The request's JSON body as ``model`` (422 with field errors when it does not fit)."""
     data: Any = request.get_json(silent=True)
     if data is None:
-        raise ApiError(415 if not request.is_json else 400,
-                       "send a JSON object with Content-Type: application/json")
+        if request.is_json:
+            raise ApiError(400, "the request body is not valid JSON")
+        raise ApiError(415, "send a JSON object with Content-Type: application/json")
     if not isinstance(data, dict):
         raise ApiError(422, "the request body must be a JSON object", "invalid")
     return model.model_validate(data)

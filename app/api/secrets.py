@@ -12,9 +12,9 @@ from app.api import bp, serialize
 from app.api.auth import current_caller
 from app.api.context import db
 from app.api.errors import ApiError, not_found
-from app.api.schemas import ValueBody, parse
+from app.api.schemas import SecretValue, parse
 from app.api.services import services
-from app.api.team import checked_var_name
+from app.api.team import checked_var_name, is_var_name
 from core import teamsecrets
 
 
@@ -39,9 +39,7 @@ def set_secret(name: str):
     from core.secretstore import SecretStoreError
 
     checked_var_name(name)
-    body = parse(ValueBody)
-    if body.value == "":
-        raise ApiError(422, "a secret value must not be empty", "invalid")
+    body = parse(SecretValue)
     caller = current_caller()
     session = db()
     existed = teamsecrets.current_versions(session, caller.team_id, [name])
@@ -60,7 +58,8 @@ def delete_secret(name: str):
     from core.secretstore import SecretStoreError
 
     caller = current_caller()
-    if name not in teamsecrets.current_versions(db(), caller.team_id, [name]):
+    if not is_var_name(name) or name not in teamsecrets.current_versions(
+            db(), caller.team_id, [name]):
         raise not_found("secret")
     try:
         teamsecrets.delete_secret(db(), services().secrets, caller.team_id, name)

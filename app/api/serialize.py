@@ -64,6 +64,8 @@ def build(row: Build, now: datetime, *, recipe_id: str | None = None,
         "finished_at": iso(row.finished_at), "elapsed_s": round(elapsed_s(row, now), 3),
         "image_ref": row.image_ref, "image_digest": row.image_digest,
         "definition_digest": row.definition_digest,
+        # Deduplicated: the identical build whose outcome this one takes.
+        "joined_build_id": row.joined_build_id,
         "error": None if row.error_message is None else {
             "message": row.error_message, "step_id": row.error_step_id, "line": row.error_line},
     }

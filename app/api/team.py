@@ -14,7 +14,7 @@ from app.api.errors import ApiError, not_found
 from app.api.schemas import SignIn, TeamSettingsUpdate, TokenCreate, ValueBody, parse
 from app.api.services import services
 from core import teamenv
-from core.db import ApiToken, EnvVar, Team
+from core.db import ApiToken, EnvVar, Team, ids
 from core.db.tokens import issue_token, revoke_token
 
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -23,12 +23,17 @@ RESERVED_PREFIX = "DEVZERO_"
 
 def checked_var_name(name: str) -> str:
     """Env var and secret names: shell-safe, and not in the reserved namespace."""
-    if not VAR_NAME.fullmatch(name):
+    if not is_var_name(name):
         raise ApiError(422, f"invalid name {name!r}: use letters, digits and _, not starting "
                        "with a digit", "invalid")
     if name.upper().startswith(RESERVED_PREFIX):
         raise ApiError(422, f"names starting with {RESERVED_PREFIX} are reserved", "invalid")
     return name
+
+
+def is_var_name(name: str) -> bool:
+    """Whether ``name`` could name a variable or secret (others are simply not found)."""
+    return VAR_NAME.fullmatch(name) is not None
 
 
 def _team() -> Team:
@@ -94,7 +99,7 @@ def set_env(name: str):
 
 @bp.delete("/team/env/<name>")
 def delete_env(name: str):
-    if not teamenv.delete_env(db(), current_caller().team_id, name):
+    if not is_var_name(name) or not teamenv.delete_env(db(), current_caller().team_id, name):
         raise not_found("variable")
     db().commit()
     return "", 204
@@ -124,7 +129,7 @@ def create_token():
 @bp.delete("/team/tokens/<token_id>")
 @owner_only
 def delete_token(token_id: str):
-    row = db().get(ApiToken, token_id)
+    row = db().get(ApiToken, token_id) if ids.has_prefix(token_id, ids.TOKEN) else None
     if row is None or row.team_id != current_caller().team_id or not revoke_token(db(), token_id):
         raise not_found("token")
     db().commit()

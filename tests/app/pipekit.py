@@ -59,9 +59,9 @@ class Stack:
 
 
 class ServerThread(threading.Thread):
-    def __init__(self, app, port: int) -> None:
+    def __init__(self, app, port: int, **options) -> None:
         super().__init__(daemon=True)
-        self.server = make_server("127.0.0.1", port, app)
+        self.server = make_server("127.0.0.1", port, app, **options)
 
     def run(self) -> None:
         self.server.serve_forever()

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+import requests
 import websocket
 
 from core import states
@@ -176,3 +177,84 @@ def test_a_client_that_stops_reading_is_dropped(app, server, team_a):
             received += len(frame.data)
     assert received < 200 * len(chunk)  # it did not get everything…
     assert close_code in (1008, None)  # …because it was dropped
+
+
+def upgrade_headers(team, **overrides) -> dict:
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", **team.headers()}
+    headers.update(overrides)
+    return {k: v for k, v in headers.items() if v is not None}
+
+
+def test_a_bad_handshake_is_refused_not_a_server_error(app, server, team_a):
+    url = server.replace("ws://", "http://") + f"/ws/builds/{new_build(app, team_a)}/logs"
+    cases = [({"Sec-WebSocket-Key": None}, 400), ({"Sec-WebSocket-Version": "99"}, 426),
+             ({"Sec-WebSocket-Version": None}, 400),
+             ({"Sec-WebSocket-Extensions": "permessage-deflate; server_max_window_bits=x"}, 400)]
+    for change, status in cases:
+        resp = requests.get(url, headers=upgrade_headers(team_a, **change), timeout=20)
+        assert resp.status_code == status, change
+        assert resp.json()["error"]["message"].startswith("websocket handshake refused")
+        if status == 426:
+            assert resp.headers["Sec-WebSocket-Version"] == "13"
+
+
+def test_from_is_checked_as_the_http_log_checks_it_before_upgrading(app, server, team_a):
+    build_id = new_build(app, team_a)
+    for value in ("99999999999999999999999", "0", "-1", "ten"):
+        with pytest.raises(websocket.WebSocketBadStatusException) as info:
+            connect(server, build_id, team_a, **{"from": value})
+        assert info.value.status_code == 400, value
+        http = requests.get(server.replace("ws://", "http://") + f"/api/v1/builds/{build_id}"
+                            f"/logs?from={value}", headers=team_a.headers(), timeout=20)
+        assert http.status_code == 400
+        assert json.loads(info.value.resp_body)["error"] == http.json()["error"]
+
+
+def wait_for_threads(at_most: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while threading.active_count() > at_most and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return threading.active_count()
+
+
+def test_every_way_out_of_the_relay_ends_its_threads(app, server, team_a, monkeypatch):
+    """Short-lived followers and a relay that fails after the upgrade leave no thread
+    behind (the web process must not grow with the connections it has served)."""
+    from app import ws as relay_module
+
+    build_id = new_build(app, team_a)
+    before = threading.active_count()
+    for _ in range(5):  # a follower that goes away at once
+        connect(server, build_id, team_a).close()
+
+    def broken_follow(*args, **kwargs):
+        raise RuntimeError("the log bus failed")
+        yield
+
+    monkeypatch.setattr(relay_module, "follow", broken_follow)
+    for _ in range(5):
+        ws = connect(server, build_id, team_a)
+        opcode, data = ws.recv_data(control_frame=True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert int.from_bytes(data[:2], "big") == 1011  # closed as a server error
+        ws.close()
+    assert wait_for_threads(before) <= before, [t.name for t in threading.enumerate()]
+
+
+def test_a_quiet_follower_outlives_the_servers_read_timeout(app, team_a):
+    """The read timeout ends stalled requests, not websockets after their upgrade."""
+    port = free_tcp_port()
+    thread = ServerThread(app, port, read_timeout_s=0.5)
+    thread.start()
+    try:
+        build_id = new_build(app, team_a)
+        ws = connect(f"ws://127.0.0.1:{port}", build_id, team_a)
+        time.sleep(3)  # many read timeouts long, without a byte from the client
+        append(app, build_id, "still here\n")
+        finish(app, build_id)
+        frames = [json.loads(d) for _, d in frames_until_close(ws)]
+    finally:
+        thread.stop()
+    assert [f["data"] for f in frames if f.get("kind") == "log"] == ["still here\n"]
+    assert frames[-1]["type"] == "status"
