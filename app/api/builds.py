@@ -106,7 +106,7 @@ def build_logs(build_id: str):
     if follow is None:
         raise ApiError(400, f"follow must be one of {', '.join(FOLLOW)}")
     bus = services().logbus
-    if follow and not row.state.terminal:
+    if (follow and not row.state.terminal) or _closing_lines_pending(bus, row):
         events = logstream.follow(bus, services().sessions, row.id, from_seq)
     else:
         events = bus.read(row.id, from_seq)
@@ -118,3 +118,15 @@ def build_logs(build_id: str):
     return Response(stream_with_context(body), content_type=content_type,
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
+
+def _closing_lines_pending(bus, row: Build) -> bool:
+    """Whether an ended build's log still waits for its closing lines.
+
+    The worker commits the terminal state a moment before it appends the closing lines
+    ("Build failed with code N") and END: a plain read then would miss them, so such a
+    log is followed to its END (bounded by ``logstream``'s grace).
+    """
+    if not row.state.terminal:
+        return False
+    stats = bus.stats(row.id)
+    return stats is not None and not stats.ended

@@ -14,7 +14,7 @@ import websocket
 
 from core import states
 from core.db import Build, BuildState
-from core.logevents import LOG, Entry
+from core.logevents import HEADER, LOG, Entry
 from tests.app.apikit import *  # noqa: F403
 from tests.app.pipekit import ServerThread
 from tests.conftest import free_tcp_port
@@ -258,3 +258,24 @@ def test_a_quiet_follower_outlives_the_servers_read_timeout(app, team_a):
         thread.stop()
     assert [f["data"] for f in frames if f.get("kind") == "log"] == ["still here\n"]
     assert frames[-1]["type"] == "status"
+
+
+def test_the_log_of_a_build_that_just_ended_includes_its_closing_lines(app, client, team_a):
+    build_id = new_build(app, team_a)
+    append(app, build_id, "step output")
+    services = app.extensions["rb.services"]
+    with services.sessions() as session:
+        assert states.finish(session, build_id, BuildState.FAILED)
+        session.commit()
+
+    def close_log() -> None:  # as the worker does, a moment after the record ended
+        time.sleep(0.5)
+        services.logbus.append(build_id, [Entry(HEADER, "Build failed with code 3")])
+        services.logbus.end(build_id, BuildState.FAILED.value)
+
+    closer = threading.Thread(target=close_log)
+    closer.start()
+    response = client.get(f"/api/v1/builds/{build_id}/logs", headers=team_a.headers())
+    closer.join()
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).rstrip().endswith("Build failed with code 3")
