@@ -268,14 +268,18 @@ def test_the_log_of_a_build_that_just_ended_includes_its_closing_lines(app, clie
         assert states.finish(session, build_id, BuildState.FAILED)
         session.commit()
 
+    # Warm the app (its first request opens its clients), so the read below is quick.
+    assert client.get(f"/api/v1/builds/{build_id}", headers=team_a.headers()).status_code == 200
+
     def close_log() -> None:  # as the worker does, a moment after the record ended
-        time.sleep(0.5)
+        time.sleep(1.0)
         services.logbus.append(build_id, [Entry(HEADER, "Build failed with code 3")])
         services.logbus.end(build_id, BuildState.FAILED.value)
 
     closer = threading.Thread(target=close_log)
     closer.start()
     response = client.get(f"/api/v1/builds/{build_id}/logs", headers=team_a.headers())
+    text = response.get_data(as_text=True)  # the body is read here, while the log is open
     closer.join()
     assert response.status_code == 200
-    assert response.get_data(as_text=True).rstrip().endswith("Build failed with code 3")
+    assert text.rstrip().endswith("Build failed with code 3")
