@@ -190,6 +190,26 @@ def _close(ws: Any, code: int, reason: str) -> None:
         pass
 
 
+def _end(ws: Any, wait_s: float = 2.0) -> None:
+    """Close with a close frame, then shut the socket's write side.
+
+    Under werkzeug the view's HTTP response is written after the view returns: past
+    the close frame those bytes reached browsers as a broken frame ("Invalid frame
+    header").  With the write side shut that write fails as a dropped connection,
+    which the server ignores.  The client's close frame is still read (bounded).
+    """
+    try:
+        if ws.connected:
+            ws.close()
+    except Exception:
+        pass
+    try:
+        ws.sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    ws.thread.join(timeout=wait_s)
+
+
 @sock.route("/ws/builds/<build_id>/logs", bp=bp)
 def build_log_socket(ws: Any, build_id: str) -> None:
     try:
@@ -198,6 +218,8 @@ def build_log_socket(ws: Any, build_id: str) -> None:
         # Upgraded already: an HTTP 500 would be written into the websocket stream.
         log.exception("websocket log relay of %s failed", g.rb_build_id)
         _close(ws, SERVER_ERROR, "internal error; reconnect with from=<last seq + 1>")
+    finally:
+        _end(ws)
 
 
 def init_app(app: Flask) -> None:

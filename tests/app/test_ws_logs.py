@@ -283,3 +283,18 @@ def test_the_log_of_a_build_that_just_ended_includes_its_closing_lines(app, clie
     closer.join()
     assert response.status_code == 200
     assert text.rstrip().endswith("Build failed with code 3")
+
+
+def test_nothing_follows_the_close_frame(app, server, team_a):
+    build_id = new_build(app, team_a)
+    append(app, build_id, "only line")
+    finish(app, build_id)
+    ws = connect(server, build_id, team_a)
+    frames_until_close(ws)
+    # Past the close frame the connection carries nothing more: werkzeug used to write
+    # the view's HTTP response there, which browsers report as "Invalid frame header".
+    ws.sock.settimeout(10)
+    trailing = b""
+    while chunk := ws.sock.recv(4096):
+        trailing += chunk
+    assert trailing == b""

@@ -53,6 +53,8 @@ def shot(page, name: str) -> None:
 
 def test_edit_fix_save_and_build_with_live_logs(stack, signed_in):
     page, team = signed_in
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.click("#new-recipe")
     page.fill("#recipe-name", "ui-demo")
     script = "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 1; done"
@@ -88,6 +90,8 @@ def test_edit_fix_save_and_build_with_live_logs(stack, signed_in):
     page.wait_for_selector("#steps li.step.done")
     page.wait_for_selector("#previous-builds li a")
     shot(page, "3-build-successful")
+    # The log's websocket ended cleanly ("Invalid frame header" was seen here).
+    assert not [e for e in console_errors if "WebSocket" in e or "frame" in e], console_errors
 
 
 def test_cancel_a_long_build_from_the_ui(stack, signed_in):
