@@ -15,8 +15,8 @@ from app.api.params import int_arg
 from app.api.recipes import check_valid
 from app.api.schemas import BuildCreate, parse
 from app.api.services import services
-from core.db import Build, BuildState, RecipeVersion, utcnow
-from core.db.recipes import latest_version
+from core.db import Build, BuildState, utcnow
+from core.db.recipes import builds_of, latest_version
 from core.logevents import json_lines, raw_text
 
 MAX_LIST = 200
@@ -60,12 +60,11 @@ def create_build():
 @bp.get("/builds")
 def list_builds():
     caller = current_caller()
-    query = select(Build).where(Build.team_id == caller.team_id)
+    query = select(Build)
     recipe_id = request.args.get("recipe_id")
     if recipe_id:
-        recipe = lookup.recipe(db(), caller, recipe_id)
-        query = query.join(RecipeVersion, Build.recipe_version_id == RecipeVersion.id).where(
-            RecipeVersion.recipe_id == recipe.id)
+        query = builds_of(lookup.recipe(db(), caller, recipe_id).id)
+    query = query.where(Build.team_id == caller.team_id)
     state = request.args.get("state")
     if state:
         try:

@@ -39,8 +39,12 @@ DIAG = _obj({"file": STR, "line": INT, "col": INT, "path": STR, "message": STR,
              "severity": {"enum": ["error", "warning"]}, "text": STR})
 VERSION = _obj({"id": STR, "recipe_id": STR, "number": INT, "author_id": _nullable(STR),
                 "created_at": TIME, "yaml": STR}, ["id", "recipe_id", "number", "created_at"])
+BUILD_SUMMARY = _obj({"id": STR, "state": STR, "queued_at": TIME, "finished_at": TIME,
+                      "image_ref": _nullable(STR)})
 RECIPE = _obj({"id": STR, "name": STR, "created_at": TIME,
-               "latest_version": _nullable(ref("Version")), "version": _nullable(ref("Version"))},
+               "latest_version": _nullable(ref("Version")), "version": _nullable(ref("Version")),
+               # In the list: the recipe's most recent build, or null before its first.
+               "last_build": _nullable(BUILD_SUMMARY)},
               ["id", "name", "created_at", "latest_version"])
 STEP = _obj({"position": INT, "step_id": _nullable(STR), "name": STR, "vertex": STR,
              "status": {"enum": ["waiting", "running", "done", "cached", "failed",

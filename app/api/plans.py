@@ -8,7 +8,6 @@ with the Definition of the recipe's last successful build by :mod:`llb.plan`.
 from __future__ import annotations
 
 from flask import jsonify
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api import bp, lookup, validation
@@ -17,16 +16,15 @@ from app.api.context import db
 from app.api.errors import ApiError
 from app.api.schemas import PlanRequest, parse
 from app.api.services import services
-from core.db import Build, BuildState, RecipeVersion, Team
-from core.db.recipes import latest_version
+from core.db import Build, BuildState, Team
+from core.db.recipes import builds_of, latest_version
 from llb import plan as planning
 
 
 def last_success(session: Session, recipe_id: str) -> Build | None:
     return session.scalar(
-        select(Build).join(RecipeVersion, Build.recipe_version_id == RecipeVersion.id)
-        .where(RecipeVersion.recipe_id == recipe_id, Build.state == BuildState.SUCCEEDED,
-               Build.definition.is_not(None))
+        builds_of(recipe_id).where(Build.state == BuildState.SUCCEEDED,
+                                   Build.definition.is_not(None))
         .order_by(Build.finished_at.desc()).limit(1))
 
 

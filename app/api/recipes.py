@@ -14,7 +14,7 @@ from app.api.context import db
 from app.api.errors import ApiError
 from app.api.schemas import RecipeCreate, RecipeUpdate, ValidateRequest, parse
 from core.db import Recipe, RecipeVersion, add_version, utcnow
-from core.db.recipes import latest_version
+from core.db.recipes import last_build, latest_version
 
 
 def check_valid(text: str) -> None:
@@ -37,7 +37,9 @@ def validate_recipe():
 def list_recipes():
     rows = db().scalars(select(Recipe).where(Recipe.team_id == current_caller().team_id,
                                              Recipe.deleted_at.is_(None)).order_by(Recipe.name))
-    return jsonify({"recipes": [serialize.recipe(r, latest_version(db(), r.id)) for r in rows]})
+    return jsonify({"recipes": [
+        {**serialize.recipe(r, latest_version(db(), r.id)),
+         "last_build": serialize.build_summary(last_build(db(), r.id))} for r in rows]})
 
 
 @bp.post("/recipes")

@@ -17,6 +17,14 @@ def recipe(row: Recipe, latest: RecipeVersion | None) -> dict[str, Any]:
             "latest_version": version(latest, with_yaml=False) if latest else None}
 
 
+def build_summary(row: Build | None) -> dict[str, Any] | None:
+    """What a list shows of a build: its state, when, and its image."""
+    if row is None:
+        return None
+    return {"id": row.id, "state": row.state.value, "queued_at": iso(row.queued_at),
+            "finished_at": iso(row.finished_at), "image_ref": row.image_ref}
+
+
 def version(row: RecipeVersion, with_yaml: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {"id": row.id, "recipe_id": row.recipe_id, "number": row.number,
                             "author_id": row.author_id, "created_at": iso(row.created_at)}

@@ -36,11 +36,19 @@ const RB = (() => {
   async function recipeList() {
     const body = document.querySelector("#recipe-list tbody");
     const {recipes} = await api("GET", "/recipes");
-    body.innerHTML = recipes.length ? "" : '<tr><td colspan="3" class="muted">No recipes yet.</td></tr>';
+    body.innerHTML = recipes.length ? "" : '<tr><td colspan="4" class="muted">No recipes yet.</td></tr>';
     for (const r of recipes) {
       const v = r.latest_version;
-      body.insertAdjacentHTML("beforeend", `<tr><td><a href="/recipes/${esc(r.id)}">${esc(r.name)}</a></td><td>v${v ? v.number : "–"}</td><td>${v ? esc(new Date(v.created_at).toLocaleString()) : ""}</td></tr>`);
+      body.insertAdjacentHTML("beforeend", `<tr data-recipe="${esc(r.id)}"><td><a href="/recipes/${esc(r.id)}">${esc(r.name)}</a></td><td>v${v ? v.number : "–"}</td><td>${v ? esc(new Date(v.created_at).toLocaleString()) : ""}</td><td class="last-build">${lastBuild(r.last_build)}</td></tr>`);
     }
+  }
+
+  /* A recipe's last build in the list: its state, when it ended (or was asked for), its image. */
+  function lastBuild(b) {
+    if (!b) return '<span class="muted">never built</span>';
+    const when = new Date(b.finished_at || b.queued_at).toLocaleString();
+    const image = b.image_ref ? ` <code class="image-ref">${esc(b.image_ref)}</code>` : "";
+    return `<a href="/builds/${esc(b.id)}"><span class="pill small ${esc(b.state)}">${esc(b.state)}</span> ${esc(when)}</a>${image}`;
   }
 
   /* Editor: line-numbered textarea, validation markers at their lines, Save / Save and Build. */

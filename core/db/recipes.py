@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, func, select
+from sqlalchemy import ForeignKey, Select, String, Text, UniqueConstraint, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.db import ids
 from core.db.base import Base, utcnow
+from core.db.builds import Build
 
 
 class ImmutableRecordError(Exception):
@@ -83,3 +84,15 @@ def latest_version(session: Session, recipe_id: str) -> RecipeVersion | None:
         select(RecipeVersion).where(RecipeVersion.recipe_id == recipe_id)
         .order_by(RecipeVersion.number.desc()).limit(1)
     )
+
+
+def builds_of(recipe_id: str) -> Select:
+    """The builds of every version of a recipe, as a query to narrow and order."""
+    return select(Build).join(RecipeVersion, Build.recipe_version_id == RecipeVersion.id).where(
+        RecipeVersion.recipe_id == recipe_id)
+
+
+def last_build(session: Session, recipe_id: str) -> Build | None:
+    """The recipe's most recently requested build, whatever its state."""
+    return session.scalar(builds_of(recipe_id).order_by(Build.queued_at.desc(), Build.id.desc())
+                          .limit(1))

@@ -155,3 +155,44 @@ def test_the_one_off_repository_name_is_not_a_recipe_name(client, team_a):
                        headers=team_a.headers())
     assert resp.status_code == 422
     assert "one-off builds" in resp.get_data(as_text=True)
+
+
+def test_the_list_shows_each_recipes_last_build(app, client, team_a):
+    from datetime import timedelta
+
+    from core import states
+    from core.db import Build, BuildState, utcnow
+
+    h = team_a.headers()
+    created = client.post("/api/v1/recipes", json={"name": "listed", "yaml": GOOD},
+                          headers=h).get_json()
+    listed = client.get("/api/v1/recipes", headers=h).get_json()["recipes"]
+    assert listed[0]["last_build"] is None  # never built
+
+    sessions = app.extensions["rb.services"].sessions
+    earlier = utcnow() - timedelta(minutes=5)
+    with sessions() as session:
+        done = Build(team_id=team_a.id, recipe_version_id=created["version"]["id"],
+                     queued_at=earlier)
+        session.add(done)
+        session.commit()
+        done_id = done.id
+        for source, target in ((BuildState.QUEUED, BuildState.COMPILING),
+                               (BuildState.COMPILING, BuildState.BUILDING),
+                               (BuildState.BUILDING, BuildState.PUSHING)):
+            states.transition(session, done_id, source, target)
+        states.transition(session, done_id, BuildState.PUSHING, BuildState.SUCCEEDED,
+                          image_ref="127.0.0.1:5000/a/listed:1")
+        session.commit()
+    listed = client.get("/api/v1/recipes", headers=h).get_json()["recipes"]
+    assert listed[0]["last_build"]["id"] == done_id
+    assert listed[0]["last_build"]["state"] == "succeeded"
+    assert listed[0]["last_build"]["image_ref"] == "127.0.0.1:5000/a/listed:1"
+
+    with sessions() as session:  # a newer one, still waiting, is the last build now
+        newer = Build(team_id=team_a.id, recipe_version_id=created["version"]["id"])
+        session.add(newer)
+        session.commit()
+        newer_id = newer.id
+    last = client.get("/api/v1/recipes", headers=h).get_json()["recipes"][0]["last_build"]
+    assert (last["id"], last["state"], last["image_ref"]) == (newer_id, "queued", None)

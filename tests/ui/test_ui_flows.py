@@ -92,6 +92,11 @@ def test_edit_fix_save_and_build_with_live_logs(stack, signed_in):
     shot(page, "3-build-successful")
     # The log's websocket ended cleanly ("Invalid frame header" was seen here).
     assert not [e for e in console_errors if "WebSocket" in e or "frame" in e], console_errors
+    # The recipe list shows the recipe's last build: its state, and the image.
+    page.goto(f"{stack.url}/")
+    cell = page.locator("#recipe-list tr", has_text="ui-demo").locator("td.last-build")
+    cell.locator(".pill.succeeded").wait_for()
+    assert ref in cell.inner_text()
 
 
 def test_cancel_a_long_build_from_the_ui(stack, signed_in):
