@@ -23,9 +23,13 @@ from buildkit.errors import DaemonUnreachable
 
 # Docker 20.10 accepts 4 MiB per message; Status log batches can be larger
 # than grpcio's default receive limit, so both directions allow 16 MiB.
+# A failed solve's status details carry the failing op (a recipe step's whole encoded
+# payload): past grpcio's 8 KiB metadata limit the step's error became "Stream removed".
 CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 16 << 20),
     ("grpc.max_send_message_length", 16 << 20),
+    ("grpc.max_metadata_size", 1 << 20),
+    ("grpc.absolute_max_metadata_size", 1 << 20),
 ]
 _UPGRADE = (
     "POST {path} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"

@@ -169,7 +169,7 @@ def _explained(result: SolveOutcome, plan: BuildPlan, tail: OutputTail,
     """A step failure told by the plan's step and the step's last output lines."""
     if result.kind is not SolveKind.FAILED or not result.vertex:
         return result
-    step_id = result.step_id or plan.step_of(result.vertex)
+    step_id = result.step_id or plan.step_of(result.vertex, result.vertex_name)
     step = plan.step_info(step_id)
     line = result.line or (step.lines[0] if step and step.lines[0] else None)
     message = step_failure(step, result.vertex_name, line, result.exit_code, result.reason,
@@ -200,7 +200,7 @@ def _record(services, session, build, team, plan: BuildPlan, result: SolveOutcom
         services.control.release(team.id, bid)
         services.control.enqueue(team.id, bid, build.queued_at.timestamp())
         return Outcome(Next.RETRY, delay, result.message)
-    step_id = result.step_id or plan.step_of(result.vertex)
+    step_id = result.step_id or plan.step_of(result.vertex, result.vertex_name)
     states.finish(session, bid, S.FAILED, error_message=result.message,
                   error_step_id=step_id, error_line=result.line)
     return DONE

@@ -15,6 +15,7 @@ from typing import Any
 
 from llb import CompileResult, StepInfo
 from llb.compiler.image_config import ImageConfig
+from llb.plan import HELPER_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,19 @@ class BuildPlan:
         """Vertex digest -> step id, for the build steps (launch steps have no vertex)."""
         return {step.digest: step.id for step in self.steps if step.digest}
 
-    def step_of(self, vertex: str) -> str | None:
-        """The step whose last op is ``vertex``, if any."""
-        return self.step_ids().get(vertex) if vertex else None
+    def step_of(self, vertex: str, vertex_name: str = "") -> str | None:
+        """The step whose last op is ``vertex``, else the step whose helper op it is.
+
+        A clone's fetch is a source op of its own, named ``<step name> (fetch)``: when
+        it fails (an unreachable host), the failure is still that step's.
+        """
+        if not vertex:
+            return None
+        found = self.step_ids().get(vertex)
+        if found is None and vertex_name.endswith(HELPER_SUFFIX):
+            name = vertex_name.removesuffix(HELPER_SUFFIX)
+            found = next((s.id for s in self.steps if s.digest and s.name == name), None)
+        return found
 
     def step_info(self, step_id: str | None) -> StepInfo | None:
         """The compiled step with id ``step_id``, if any."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 import buildkit
 import llb
 from llb.compiler.image_config import ImageConfig, image_config
+from llb.plan import HELPER_SUFFIX
 from pipeline.building import Next
 from pipeline.buildplan import BuildPlan
 from pipeline.solving import SolveKind
@@ -52,6 +53,16 @@ def test_the_step_map_names_the_step_of_a_failed_vertex(result):
     assert plan.step_ids()[build.digest] == build.id
     assert plan.step_of(build.digest) == build.id
     assert plan.step_of("") is None and plan.step_of("sha256:nope") is None
+
+
+def test_a_failed_helper_op_is_its_steps_failure(result):
+    # A clone's fetch is an op of its own, named after its step: its failure (an
+    # unreachable host) must name the step, not leave the build without one.
+    plan = plan_of(result)
+    build = next(s for s in plan.steps if s.digest)
+    assert plan.step_of("sha256:fetch", f"{build.name}{HELPER_SUFFIX}") == build.id
+    assert plan.step_of("sha256:fetch", "some other op (fetch)") is None
+    assert plan.step_of("sha256:fetch", build.name) is None  # not a helper: no guess
 
 
 def test_one_image_config_type_from_compiler_to_gateway():
