@@ -154,12 +154,17 @@ def test_a_joined_build_names_the_build_it_joined(app, client, team_a):
     assert "joined_build_id" in schema["properties"]
 
 
-def test_the_text_log_names_its_charset_once(app, client, team_a):
+
+def stored_build(app, team, state: BuildState) -> str:
+    """A one-off build row in ``state`` (no worker ever sees it)."""
     with app.extensions["rb.services"].sessions() as session:
-        build = Build(team_id=team_a.id, recipe_yaml=RECIPE, state=BuildState.QUEUED)
+        build = Build(team_id=team.id, recipe_yaml=RECIPE, state=state)
         session.add(build)
         session.commit()
-        build_id = build.id
+        return build.id
+
+def test_the_text_log_names_its_charset_once(app, client, team_a):
+    build_id = stored_build(app, team_a, BuildState.QUEUED)
     resp = client.get(f"/api/v1/builds/{build_id}/logs", headers=team_a.headers())
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
@@ -174,11 +179,7 @@ def test_names_and_ids_the_database_cannot_hold_are_not_found(client, team_a):
 
 
 def test_follow_is_one_of_its_documented_values(app, client, team_a):
-    with app.extensions["rb.services"].sessions() as session:
-        build = Build(team_id=team_a.id, recipe_yaml=RECIPE, state=BuildState.FAILED)
-        session.add(build)
-        session.commit()
-        build_id = build.id
+    build_id = stored_build(app, team_a, BuildState.FAILED)
     logs = f"/api/v1/builds/{build_id}/logs"
     assert client.get(f"{logs}?follow=0", headers=team_a.headers()).status_code == 200
     resp = client.get(f"{logs}?follow=sometimes", headers=team_a.headers())
