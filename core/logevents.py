@@ -58,6 +58,18 @@ class LogEvent:
                 "stream": self.stream, "data": self.text}
 
 
+def redrawn_line(line: bytes) -> bytes:
+    """A terminal line as it ends up on screen.
+
+    Tools such as apt and pip redraw one line with carriage returns to show progress;
+    the log keeps every state of it.  What shows last is its last non-blank state.
+    """
+    if b"\r" not in line:
+        return line
+    states = [state for state in line.split(b"\r") if state.strip()]
+    return states[-1] if states else b""
+
+
 def raw_chunk(event: LogEvent) -> bytes:
     """The event's part of the raw text view (empty for structured-only kinds).
 

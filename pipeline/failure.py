@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from buildkit.progress import Event, LogChunk
+from core.logevents import redrawn_line
 from llb import StepInfo
 from pipeline.secrets import redact
 
@@ -23,12 +24,6 @@ TAIL_LINES = 10
 LINE_CHARS = 300
 # An unfinished line is kept only up to this many bytes while it waits for its newline.
 _PARTIAL_BYTES = 4 * LINE_CHARS
-
-
-def last_state(line: bytes) -> bytes:
-    """A terminal line as it ends up on screen: progress output (``\\r``) redraws it."""
-    line = line.rstrip(b"\r")
-    return line.rsplit(b"\r", 1)[-1]
 
 
 class OutputTail:
@@ -57,7 +52,7 @@ class OutputTail:
             if rest:
                 self._partial[key] = rest[-_PARTIAL_BYTES:]
             tail = self._lines.setdefault(event.vertex, deque(maxlen=self.size))
-            tail.extend(line for line in map(last_state, parts) if line.strip())
+            tail.extend(line for line in map(redrawn_line, parts) if line.strip())
 
     def lines(self, vertex: str, redactions: Iterable[bytes] = ()) -> list[str]:
         """The vertex's last lines, an unfinished one included, secret values masked."""
@@ -65,8 +60,8 @@ class OutputTail:
         with self._lock:
             lines = list(self._lines.get(vertex, ()))
             for (digest, _stream), rest in self._partial.items():
-                if digest == vertex and last_state(rest).strip():
-                    lines.append(last_state(rest))
+                if digest == vertex and redrawn_line(rest).strip():
+                    lines.append(redrawn_line(rest))
         return [_text(redact(line, redactions)) for line in lines[-self.size:]]
 
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import re
 
+from core.logevents import redrawn_line
+
 # ``#5 `` and the optional seconds offset ``#5 0.312 `` of BuildKit's plain output.
 _PREFIX = re.compile(rb"#\d+ (?:\d+\.\d+ )?")
 
 
 def last_state(line: bytes) -> bytes:
-    """One log line (without its newline) with redrawn progress reduced to what shows last."""
+    """One log line (without its newline) with redrawn progress reduced to what shows last,
+    behind its ``#N t`` prefix."""
     if b"\r" not in line:
         return line
     prefix = _PREFIX.match(line)
     head = prefix.group(0) if prefix else b""
-    states = [state for state in line[len(head):].split(b"\r") if state.strip()]
-    return head + (states[-1] if states else b"")
+    return head + redrawn_line(line[len(head):])
 
 
 class ProgressLines:
