@@ -33,6 +33,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     """Register the API on ``app`` (call once, from the app factory)."""
     from app.api import (  # noqa: F401  (route modules register on bp)
         builds,
+        members,
         migrate,
         openapi,
         plans,

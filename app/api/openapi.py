@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import jsonify
 
-from app.api import PREFIX, bp, migrate, schemas
+from app.api import PREFIX, bp, members, migrate, schemas
 from app.api.builds import FOLLOW, MAX_LIST
 from app.api.inputlimits import MAX_PATH_INT
 from app.api.migrate import MigrateRequest
@@ -81,7 +81,11 @@ VALIDATION = _obj({"valid": BOOL, "errors": {"type": "array", "items": ref("Diag
                    "warnings": {"type": "array", "items": ref("Diagnostic")}})
 CREDENTIALS = _obj({"registry": STR, "username": STR, "password": STR, "namespace": STR,
                     "note": STR})
-TOKEN = _obj({"id": STR, "name": STR, "prefix": STR, "created_at": TIME, "last_used_at": TIME})
+TOKEN = _obj({"id": STR, "name": STR, "prefix": STR, "user": _nullable(STR),
+              "created_at": TIME, "last_used_at": TIME})
+ROLE = {"enum": ["owner", "member"]}
+MEMBER = _obj({"user_id": STR, "username": STR, "display_name": STR, "role": ROLE})
+USER_ID = {"type": "string", "pattern": r"^user-[0-9a-f]{32}$"}
 MIGRATION = _obj({"yaml": STR,
                   "changes": {"type": "array", "items": _obj({"line": _nullable(INT),
                                                               "message": STR})},
@@ -136,6 +140,7 @@ LINKS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/builds"): {"build_id": "$response.body#/id"},
     ("put", "/team/env/{name}"): {"name": "$response.body#/name"},
     ("put", "/team/secrets/{name}"): {"name": "$response.body#/name"},
+    ("post", "/team/members"): {"user_id": "$response.body#/user_id"},
 }
 
 
@@ -159,7 +164,16 @@ ROUTES: list[tuple] = [
      200, ref("Secret"), [("name", VAR_NAME)]),
     ("delete", "/team/secrets/{name}", "Delete a secret and all its versions", None, 204, None,
      ["name"]),
-    ("get", "/team/tokens", "List API tokens (owners)", None, 200, _list("tokens", "Token"), []),
+    ("get", "/team/members", "List the team's members and their roles", None, 200,
+     _list("members", "Member"), []),
+    ("post", "/team/members", "Add a user by username; an unknown one is created with the "
+     "given password (owners)", members.MemberAdd, 201, ref("Member"), []),
+    ("patch", "/team/members/{user_id}", "Change a member's role; the last owner stays "
+     "owner (owners)", members.MemberUpdate, 200, ref("Member"), [("user_id", USER_ID)]),
+    ("delete", "/team/members/{user_id}", "Remove a member, revoking their tokens in the "
+     "team; never the last owner (owners)", None, 204, None, [("user_id", USER_ID)]),
+    ("get", "/team/tokens", "List API tokens, never their secrets (owners)", None, 200,
+     _list("tokens", "Token"), []),
     ("post", "/team/tokens", "Create an API token, shown once (owners)", schemas.TokenCreate,
      201, _obj({"id": STR, "name": STR, "token": STR}), []),
     ("delete", "/team/tokens/{token_id}", "Revoke an API token (owners)", None, 204, None,
@@ -299,6 +313,7 @@ def document() -> J:
                         "Recipe": RECIPE, "Step": STEP, "Build": BUILD, "Team": TEAM,
                         "EnvVar": ENV, "Secret": SECRET, "PlanStep": PLAN_STEP, "Plan": PLAN,
                         "Validation": VALIDATION, "Credentials": CREDENTIALS, "Token": TOKEN,
+                        "Member": MEMBER,
                         "Migration": MIGRATION},
         },
     }

@@ -14,7 +14,7 @@ from app.api.errors import ApiError, not_found
 from app.api.schemas import SignIn, TeamSettingsUpdate, TokenCreate, ValueBody, parse
 from app.api.services import services
 from core import teamenv
-from core.db import ApiToken, EnvVar, Team, ids
+from core.db import ApiToken, EnvVar, Team, User, ids
 from core.db.tokens import issue_token, revoke_token
 
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
@@ -108,12 +108,18 @@ def delete_env(name: str):
 @bp.get("/team/tokens")
 @owner_only
 def list_tokens():
-    rows = db().scalars(select(ApiToken).where(ApiToken.team_id == current_caller().team_id,
-                                               ApiToken.revoked_at.is_(None))
+    # Never the secret (only its digest is stored): its first characters tell tokens apart.
+    # "user" is whom the token acts as (who made it in the UI); null for a team token.
+    rows = db().execute(select(ApiToken, User.username)
+                        .outerjoin(User, User.id == ApiToken.user_id)
+                        .where(ApiToken.team_id == current_caller().team_id,
+                               ApiToken.revoked_at.is_(None))
                         .order_by(ApiToken.created_at))
     return jsonify({"tokens": [{"id": t.id, "name": t.name, "prefix": t.display_prefix,
+                                "user": username,
                                 "created_at": serialize.iso(t.created_at),
-                                "last_used_at": serialize.iso(t.last_used_at)} for t in rows]})
+                                "last_used_at": serialize.iso(t.last_used_at)}
+                               for t, username in rows]})
 
 
 @bp.post("/team/tokens")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from core.db.base import utcnow
 from core.db.teams import ApiToken, Membership, Role, Team, User
 from core.db.tokens import issue_token
 
@@ -62,3 +63,55 @@ def find_user(session: Session, username: str) -> User | None:
 
 def membership(session: Session, team: Team, user: User) -> Membership | None:
     return session.get(Membership, (team.id, user.id))
+
+
+class LastOwner(Exception):
+    """The change would leave a team without an owner (nobody could manage it then)."""
+
+
+def members(session: Session, team_id: str) -> list[Membership]:
+    """A team's memberships, owners first, then by username."""
+    rows = session.scalars(select(Membership).join(User)
+                           .where(Membership.team_id == team_id)
+                           .order_by(Membership.role != Role.OWNER, User.username))
+    return list(rows)
+
+
+def lock_team(session: Session, team_id: str) -> None:
+    """Serialise membership changes of one team until the transaction ends, so two owners
+    demoting each other at once cannot both pass the last-owner check."""
+    session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+
+
+def _other_owners(session: Session, membership: Membership) -> int:
+    return len(session.scalars(select(Membership.user_id).where(
+        Membership.team_id == membership.team_id, Membership.role == Role.OWNER,
+        Membership.user_id != membership.user_id)).all())
+
+
+def set_role(session: Session, membership: Membership, role: Role) -> None:
+    """Change a member's role; the team's last owner stays owner."""
+    if membership.role is Role.OWNER and role is not Role.OWNER and not _other_owners(
+            session, membership):
+        raise LastOwner("the team's last owner cannot stop being owner; make another "
+                        "member owner first")
+    membership.role = role
+    session.flush()
+
+
+def remove_member(session: Session, membership: Membership) -> int:
+    """Take a user out of a team (never its last owner) and revoke the API tokens they
+    hold there, so a later re-invitation does not bring old tokens back to life.
+    Returns how many tokens were revoked."""
+    if membership.role is Role.OWNER and not _other_owners(session, membership):
+        raise LastOwner("the team's last owner cannot be removed; make another member "
+                        "owner first")
+    tokens = session.scalars(select(ApiToken).where(
+        ApiToken.team_id == membership.team_id, ApiToken.user_id == membership.user_id,
+        ApiToken.revoked_at.is_(None))).all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    session.delete(membership)
+    session.flush()
+    return len(tokens)
