@@ -104,7 +104,11 @@ def user_add(team: str, username: str, owner: bool, password_stdin: bool) -> Non
         if existing is not None:
             if existing.role is role:
                 raise click.ClickException(f"{username} is already {role.value} of {team}")
-            existing.role = role
+            accounts.lock_team(session, found.id)
+            try:
+                accounts.set_role(session, existing, role)
+            except accounts.LastOwner as err:
+                raise click.ClickException(f"{username} stays owner of {team}: {err}") from None
             click.echo(f"{username} is now {role.value} of {team}")
             return
         accounts.add_member(session, found, user, role)

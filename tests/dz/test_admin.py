@@ -56,6 +56,13 @@ def test_team_user_and_token_made_by_dz_admin_work_in_the_app(app_settings, clie
     promoted = admin(app_settings, "user", "add", slug, member, "--owner")
     assert promoted.returncode == 0 and "now owner" in promoted.stdout
     assert me(client, member_token).get_json()["role"] == "owner"
+    demoted = admin(app_settings, "user", "add", slug, member)
+    assert demoted.returncode == 0 and "now member" in demoted.stdout
+    # Now the only owner: adding them again without --owner must not demote them.
+    last = admin(app_settings, "user", "add", slug, owner)
+    assert last.returncode == 1 and "last owner" in last.stderr
+    assert me(client, token).get_json()["role"] == "owner"
+    assert admin(app_settings, "user", "add", slug, member, "--owner").returncode == 0
 
     revoked = admin(app_settings, "token", "revoke", token_id)
     assert revoked.returncode == 0 and f"token {token_id} revoked" in revoked.stdout
