@@ -108,8 +108,29 @@ class PushProgress:
                    int(detail.get("current") or 0), int(detail.get("total") or 0))
 
 
+@dataclass(frozen=True)
+class VertexProgress:
+    """Bytes a vertex has moved so far (the image push), with the seconds it took.
+
+    ``total`` is 0 when the size is not known yet.  BuildKit itself sends no such
+    event: the build stage makes them for the push step (``pipeline.pushstep``).
+    """
+
+    digest: str
+    name: str
+    current: int
+    total: int
+    seconds: float
+    kind: str = field(default="vertex.progress", init=False)
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second, 0 before any time has passed."""
+        return self.current / self.seconds if self.seconds > 0 else 0.0
+
+
 Event = (
-    VertexStarted | VertexCached | VertexCompleted | VertexFailed
+    VertexStarted | VertexCached | VertexCompleted | VertexFailed | VertexProgress
     | LogChunk | Progress | PushProgress
 )
 

@@ -28,12 +28,14 @@ from pipeline.control import ALIVE_TTL_S, Heartbeat
 from pipeline.failure import OutputTail, step_failure
 from pipeline.finalize import finish_build
 from pipeline.logwriter import LogWriter
+from pipeline.pushstep import PushStep
 from pipeline.secrets import SecretUnavailable, fetch
 from pipeline.services import Services
 from pipeline.solving import (
     SolveKind,
     SolveOutcome,
     cache_sources,
+    new_bytes,
     run_solve,
     solve_options,
     tag_latest,
@@ -149,19 +151,41 @@ def _solve_and_record(services, session, build: Build, team: Team, retries: int,
         writer.redactions = secrets.redactions()
         writer.header(headers.secrets_fetched(len(secrets)), headers.DELEGATED)
 
-        def on_event(event: Event) -> None:
+        push = PushStep(plan.image)
+
+        def record(event: Event) -> None:
             writer.event(event)
             recorder.feed(event)
             tail.feed(event)
+
+        def on_event(event: Event) -> None:
+            record(event)
+            for made in push.feed(event):
+                record(made)
             pushing.see(event)
 
         options = solve_options(services, team.slug, plan, imports, secrets)
         result: SolveOutcome = run_solve(services, build.id, build.definition, options,
                                          on_event, deadline)
+        for made in _push_ended(services, team.slug, plan, push, result):
+            record(made)
         result = _explained(result, plan, tail, writer.redactions)
     recorder.write(session, build.id)
     return _record(services, session, build, team, plan, result, recorder, retries,
                    max_retries)
+
+
+def _push_ended(services, team_slug: str, plan: BuildPlan, push: PushStep,
+                result: SolveOutcome) -> list[Event]:
+    """The push step's last events: its bytes and done, or failed with the solve."""
+    if not push.started:
+        return []
+    if result.kind is SolveKind.SUCCEEDED:
+        return push.finish(new_bytes(services, team_slug, plan.image, result.digest,
+                                     push.sources))
+    if result.kind in (SolveKind.CANCELLED, SolveKind.TIMED_OUT):
+        return []  # a step still running when the build ends is ended with it
+    return push.fail(result.message)
 
 
 def _explained(result: SolveOutcome, plan: BuildPlan, tail: OutputTail,

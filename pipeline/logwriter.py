@@ -22,6 +22,7 @@ from buildkit.progress import (
     VertexCached,
     VertexCompleted,
     VertexFailed,
+    VertexProgress,
     VertexStarted,
 )
 from buildkit.render import PlainRenderer, to_json
@@ -30,7 +31,7 @@ from core.logevents import HEADER, LOG, VERTEX, Entry
 from pipeline.secrets import redact
 
 log = logging.getLogger(__name__)
-_VERTEX_EVENTS = (VertexStarted, VertexCached, VertexCompleted, VertexFailed)
+_VERTEX_EVENTS = (VertexStarted, VertexCached, VertexCompleted, VertexFailed, VertexProgress)
 _BATCH = 500
 _FLUSH_S = 0.005
 

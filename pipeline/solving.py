@@ -9,7 +9,7 @@ requested: no polling interval lies between the request and the gRPC cancel.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -135,6 +135,42 @@ def _step_failure(err: buildkit.SolveFailed) -> SolveOutcome:
     return SolveOutcome(SolveKind.FAILED, message=message, vertex=err.vertex_digest,
                         vertex_name=err.vertex_name, reason=err.reason, line=line,
                         exit_code=code)
+
+
+def new_bytes(services: Services, team_slug: str, image: str, digest: str,
+              sources: Iterable[str]) -> int | None:
+    """Bytes of the pushed image not in its source images: its own layers and config.
+
+    A source's layers were in the registry before the push (the daemon pulled them
+    from it) and are not sent again, so these are the bytes a push moves at most.
+    None when the registry could not tell.
+    """
+    try:
+        registry = services.registry_for(team_slug)
+        pushed = registry.get_manifest(parse_ref(image).repository, digest).document
+        known: set[str] = set()
+        for source in map(parse_ref, sources):
+            if source.registry == parse_ref(image).registry:  # others: not ours to ask
+                known.update(_layer_digests(registry, source))
+    except (RegistryError, ValueError) as err:
+        log.warning("could not size the push of %s: %s", image, err)
+        return None
+    parts = [layer for layer in pushed.get("layers", ()) if layer.get("digest") not in known]
+    parts.append(pushed.get("config") or {})
+    return sum(int(part.get("size") or 0) for part in parts) or None
+
+
+def _layer_digests(registry, ref) -> list[str]:
+    """The layer digests of ``ref``'s linux/amd64 image (through an index if it is one)."""
+    manifest = registry.get_manifest(ref.repository, ref.digest or ref.tag)
+    if manifest.is_index:
+        entries = manifest.document.get("manifests", ())
+        platform = next((m for m in entries if m.get("platform", {}).get("os") == "linux"
+                         and m.get("platform", {}).get("architecture") == "amd64"), None)
+        if platform is None:
+            return []
+        manifest = registry.get_manifest(ref.repository, platform["digest"])
+    return [layer.get("digest") for layer in manifest.document.get("layers", ())]
 
 
 def tag_latest(services: Services, team_slug: str, plan: BuildPlan, digest: str) -> None:

@@ -29,6 +29,7 @@ class Step:
     started: float = field(default_factory=time.monotonic)
     seconds: float | None = None
     error: str = ""
+    moved: str = ""  # bytes and rate, for a step that reports them (the push)
 
 
 @dataclass
@@ -76,6 +77,8 @@ class Board:
             step.status, step.seconds = "done", time.monotonic() - step.started
             if record.get("started") and record.get("completed"):
                 step.seconds = _seconds(record["started"], record["completed"], step.seconds)
+        elif kind == "vertex.progress":
+            step.moved = _moved(record)
         elif kind == "vertex.error":
             step.status, step.error = "failed", record.get("error", "")
 
@@ -87,6 +90,13 @@ def _seconds(start: str, end: str, fallback: float) -> float:
         return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
     except (TypeError, ValueError):
         return fallback
+
+
+def _moved(record: dict) -> str:
+    """``12.3 / 41.2 MB, 9.5 MB/s`` from a ``vertex.progress`` record."""
+    current, total = record.get("current", 0) / 1e6, record.get("total", 0) / 1e6
+    size = f"{current:.1f} / {total:.1f} MB" if total else f"{current:.1f} MB"
+    return f"{size}, {record.get('rate_bps', 0) / 1e6:.1f} MB/s"
 
 
 def render(board: Board):
@@ -105,7 +115,8 @@ def render(board: Board):
             mark, right = Text("–", style="yellow"), Text(step.status.upper(), style="yellow")
         else:
             mark, right = Text("✔", style="green"), f"{step.seconds or 0:.1f}s"
-        table.add_row(mark, step.name, right)
+        name = f"{step.name}  {step.moved}" if step.moved else step.name
+        table.add_row(mark, name, right)
     parts = [Text(h, style="dim") for h in board.headers[-3:]] + [table]
     if board.running and board.steps.get(board.running, Step("")).status == "running":
         parts += [Text("  " + line, style="dim") for line in board.tail]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 
 import pytest
@@ -55,6 +57,34 @@ def test_busybox_recipe_builds_pushes_and_records_steps_and_log(pipeline):
     for line in ("Fetching secrets for this build...", "0 secrets fetched.",
                  "Build completed", "The image was successfully built."):
         assert line in text
+
+
+def test_the_push_is_a_step_with_its_bytes_rate_and_time(pipeline):
+    # A new 3 MB layer, so the push has bytes to move on either engine.
+    recipe = busybox_recipe(pipeline.settings,
+                            f"head -c 3000000 /dev/urandom > /blob-{uuid.uuid4().hex[:8]}")
+    build_id = pipeline.submit(pipeline.team(), recipe)
+    build = pipeline.wait(build_id)
+    assert build.state is BuildState.SUCCEEDED, build.error_message
+
+    name = f"[push] {build.image_ref}"
+    steps = pipeline.steps(build_id)
+    (push,) = [s for s in steps if s.name == name]
+    assert push.error is None and push.completed_at >= push.started_at
+    assert steps[-1] is push or steps.index(push) > [s.name for s in steps].index(
+        "exporting to image")
+    records = [json.loads(e.text) for e in pipeline.services.bus.read(build_id)
+               if e.kind == "vertex" and e.vertex == f"push:{build.image_ref}"]
+    kinds = [r["type"] for r in records]
+    assert kinds[0] == "vertex.started" and kinds[-1] == "vertex.completed", kinds
+    final = [r for r in records if r["type"] == "vertex.progress"][-1]
+    assert final["current"] >= 3_000_000 * 0.9  # urandom does not compress
+    assert final["total"] >= final["current"] and final["rate_bps"] > 0
+    text = pipeline.log_text(build_id)
+    number = re.search(rf"^#(\d+) {re.escape(name)}$", text, re.M).group(1)
+    # Other vertexes (the cache export) may print between the push step's lines.
+    assert re.search(rf"^#{number} [\d.]+ MB / [\d.]+ MB [\d.]+s \([\d.]+ MB/s\)\n"
+                     rf"#{number} DONE [\d.]+s$", text, re.M), text
 
 
 def test_failing_step_fails_the_build_naming_step_and_recipe_line(pipeline):
