@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -55,16 +56,35 @@ def start_build(client: Client, recipe: str, name: str | None) -> dict:
 
 
 def follow_build(client: Client, build_id: str, console: Console) -> dict:
+    """Show a build until it ends: a live board on a terminal, plain lines otherwise."""
+    if console.is_terminal:
+        _follow_board(client, build_id, console)
+    else:
+        _follow_plain(client, build_id, console.file)
+    return client.json("GET", f"/builds/{build_id}")
+
+
+def _follow_board(client: Client, build_id: str, console: Console) -> None:
     board = Board()
     with Live(render(board), console=console, refresh_per_second=8, transient=False) as live:
         for event in client.stream_events(build_id):
             board.feed(event)
             live.update(render(board))
-    if not console.is_terminal:
-        # Rich ends its last frame with a newline only on a terminal; piped, the
-        # result line would be glued to the board's last line.
-        console.line()
-    return client.json("GET", f"/builds/{build_id}")
+
+
+def _follow_plain(client: Client, build_id: str, out: TextIO) -> None:
+    """BuildKit's plain progress (the raw log view), each line written as it arrives.
+
+    Piped or in CI nobody sees a redrawn board: Rich would print it only once the
+    build ended, so a long build printed nothing for minutes.
+    """
+    lines = ProgressLines()
+    for event in client.stream_events(build_id):
+        out.write(_format(event, event["data"].encode(), False, lines).decode(errors="replace"))
+        out.flush()
+    rest = lines.flush()
+    out.write(rest.decode(errors="replace") + ("\n" if rest else ""))
+    out.flush()
 
 
 @click.command()

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from dz.commands.builds import follow_build, report
 from dz.commands.logtext import ProgressLines, last_state
-from dz.commands.progress import Board
+from dz.commands.progress import Board, render
 
 
 def test_a_redrawn_line_shows_its_last_state_behind_its_prefix():
@@ -65,16 +65,34 @@ class FakeClient:
         return self.result
 
 
-def test_followed_output_piped_ends_its_board_with_a_newline(capsys):
+def test_the_success_report_is_one_line(capsys):
+    report({"state": "succeeded", "elapsed_s": 3.0, "image_ref": "reg/t/r:1"})
+    assert capsys.readouterr().out == "Build successful (0m 3s): reg/t/r:1\n"
+
+
+def test_followed_output_piped_is_plain_progress_printed_as_it_happens():
     out = io.StringIO()
     console = Console(file=out, force_terminal=False, width=100)
-    result = {"state": "succeeded", "elapsed_s": 3.0, "image_ref": "reg/t/r:1"}
-    follow_build(FakeClient([vertex(1, "vertex.started", "a"),
-                             vertex(2, "vertex.completed", "a"), event(3, "end", "succeeded")],
-                            result), "b1", console)
-    assert out.getvalue().endswith("\n")
-    report(result)
-    assert capsys.readouterr().out == "Build successful (0m 3s): reg/t/r:1\n"
+    seen_before_next_event = []
+
+    def events():
+        for e in (event(1, "header", "build started"),
+                  vertex(2, "vertex.started", "a"),
+                  event(3, "log", "#1 [build 1/1] apt-get update\n#1 0.5 Get:1 10%\r 90%\r\n", "a"),
+                  vertex(4, "vertex.completed", "a"),
+                  event(5, "log", "#1 DONE 1.0s\n", "a"),
+                  event(6, "end", "succeeded")):
+            yield e
+            # The consumer must have printed what it had before asking for more.
+            seen_before_next_event.append(out.getvalue())
+
+    client = FakeClient([], {"state": "succeeded", "elapsed_s": 1.0, "image_ref": "r:1"})
+    client.stream_events = lambda build_id: events()
+    follow_build(client, "b1", console)
+    assert seen_before_next_event[0] == "build started\n"
+    assert seen_before_next_event[2].endswith("#1 [build 1/1] apt-get update\n#1 0.5  90%\n")
+    assert out.getvalue() == ("build started\n#1 [build 1/1] apt-get update\n#1 0.5  90%\n"
+                              "#1 DONE 1.0s\n")
 
 
 def test_a_failure_report_names_the_recipe_line_once(capsys):
@@ -83,3 +101,14 @@ def test_a_failure_report_names_the_recipe_line_once(capsys):
     assert capsys.readouterr().err == f"Build failed: {message}\n"
     report({"state": "failed", "error": {"message": "secret store unavailable", "line": 4}})
     assert capsys.readouterr().err == "Build failed at recipe line 4: secret store unavailable\n"
+
+
+def test_the_board_shows_a_step_s_bytes_and_rate():
+    board = Board()
+    board.feed(vertex(1, "vertex.started", "push:r"))
+    board.feed(vertex(2, "vertex.progress", "push:r", current=12_300_000, total=41_200_000,
+                      rate_bps=8_200_000))
+    assert board.steps["push:r"].moved == "12.3 / 41.2 MB, 8.2 MB/s"
+    out = io.StringIO()
+    Console(file=out, width=100).print(render(board))
+    assert "12.3 / 41.2 MB, 8.2 MB/s" in out.getvalue()
