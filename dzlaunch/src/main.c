@@ -1,11 +1,13 @@
-/* dzlaunch: runs recipe steps inside builds (--mode build <payload>) and the
- * launch steps of a workspace (--mode launch). See dzlaunch/README.md. */
+/* dzlaunch: runs recipe steps inside builds (--mode build <payload>), the
+ * launch steps of a workspace (--mode launch), and is the image's entrypoint
+ * (--mode session). See dzlaunch/README.md. */
 #include <stdio.h>
 #include <string.h>
 
 #include "launch.h"
 #include "payload.h"
 #include "relay.h"
+#include "session.h"
 #include "step.h"
 #include "util.h"
 
@@ -17,6 +19,8 @@ static const char USAGE[] =
     "usage: dzlaunch --mode build <base64 payload>\n"
     "       dzlaunch --mode launch [--manifest PATH] [--status-file PATH] [--force] "
     "[--then CMD ARGS...]\n"
+    "       dzlaunch --mode session [--user NAME] [--env-script PATH] [--secret-file PATH]... "
+    "[--launch [--manifest PATH] [--status-file PATH]] [--] CMD ARGS...\n"
     "       dzlaunch --version\n";
 
 static int build_main(int argc, char **argv)
@@ -55,8 +59,9 @@ int main(int argc, char **argv)
         mode = argv[1] + 7;
         rest = 2;
     }
-    if (!mode || (strcmp(mode, "build") != 0 && strcmp(mode, "launch") != 0)) {
-        warnmsg("expected --mode build or --mode launch");
+    if (!mode || (strcmp(mode, "build") != 0 && strcmp(mode, "launch") != 0 &&
+                  strcmp(mode, "session") != 0)) {
+        warnmsg("expected --mode build, --mode launch or --mode session");
         fputs(USAGE, stderr);
         return EXIT_PAYLOAD;
     }
@@ -66,5 +71,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "build") == 0)
         return build_main(argc - rest, argv + rest);
+    if (strcmp(mode, "session") == 0)
+        return session_main(argc - rest, argv + rest);
     return launch_main(argc - rest, argv + rest);
 }

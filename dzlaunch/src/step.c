@@ -15,8 +15,6 @@
 #include "secrets.h"
 #include "words.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 typedef struct {
     char **items;
     size_t n;

@@ -15,6 +15,9 @@ enum {
     EXIT_NOTFOUND = 127 /* the shell was not found */
 };
 
+/* PATH when the environment has none (the compiler's DEFAULT_PATH). */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 typedef struct {
     char *data;
     size_t len;

@@ -68,7 +68,7 @@ def compile_recipe(recipe: Recipe, inputs: CompileInputs) -> CompileResult:
     ) + tuple(launch_infos)
     return CompileResult(
         definition=definition.to_bytes(),
-        image_config=image_config(),
+        image_config=image_config(recipe, ctx.team),
         steps=steps,
         secret_ids=tuple(ctx.secret_ids),
         derived_secrets=dict(ctx.derived),

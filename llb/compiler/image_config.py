@@ -13,7 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from llb.compiler.constants import DEFAULT_PATH, DZLAUNCH, HOME, KEEP_ALIVE
+from llb.compiler import environment
+from llb.compiler.constants import (
+    DEFAULT_PATH,
+    DEFAULT_USER,
+    DZLAUNCH,
+    HOME,
+    KEEP_ALIVE,
+    LAUNCH_SECRETS_DIR,
+)
+from llb.recipe.models import Recipe
+from llb.recipe.team import TeamNames
 
 
 @dataclass(frozen=True)
@@ -74,16 +84,36 @@ class ImageConfig:
         return json.dumps(image, sort_keys=True).encode()
 
 
-def image_config() -> dict:
-    """Env, User, WorkingDir and a Cmd that runs launch steps, then keeps the workspace alive.
+def image_config(recipe: Recipe | None = None, team: TeamNames | None = None) -> dict:
+    """The config of a workspace image (docs/design.md, "The image's runtime config").
 
-    ``User`` is root because ``dzlaunch --mode launch`` switches to each step's user.
+    ``User`` is root because the entrypoint (``dzlaunch --mode session``) runs the
+    launch steps as root under the default ``Cmd``; it then becomes ``devzero`` and
+    applies the runtime environment script before exec'ing the command. ``Env`` is the
+    environment before that script: ``PATH``, then the literal top-level variables, then
+    the ``runtime.environment`` values that shell expansion would not change. Secret
+    values never enter the config: the runtime script reads them from files at run
+    time, and the entrypoint names those files only to warn when one is missing.
     Returned in OCI form (``CompileResult.image_config``); :meth:`ImageConfig.from_oci`
-    reads it.
+    reads it. ``recipe=None`` stands for a recipe without any environment.
     """
+    team = team or TeamNames()
+    top = environment.merge(recipe.environment if recipe else None)
+    runtime = recipe.runtime.environment if recipe and recipe.runtime else None
+    env = {"PATH": DEFAULT_PATH, **dict(environment.split(top, team).literal)}
+    secret_refs: list[str] = []
+    for var in runtime or ():
+        template = environment.resolve(var.value, team)
+        refs = [r.key for r in template.references]
+        secret_refs += [ref for ref in refs if ref not in secret_refs]
+        if not refs and "$" not in template.render():
+            env[var.name] = template.render()
+    secret_args = [arg for ref in secret_refs
+                   for arg in ("--secret-file", f"{LAUNCH_SECRETS_DIR}/{ref}")]
     return {
-        "Env": [f"PATH={DEFAULT_PATH}"],
+        "Env": [f"{name}={value}" for name, value in env.items()],
         "User": "root",
         "WorkingDir": HOME,
-        "Cmd": [DZLAUNCH, "--mode", "launch", "--then", *KEEP_ALIVE],
+        "Entrypoint": [DZLAUNCH, "--mode", "session", "--user", DEFAULT_USER, *secret_args],
+        "Cmd": ["--launch", *KEEP_ALIVE],
     }

@@ -189,18 +189,11 @@ def test_launch_manifest_runtime_script_and_image_config(result):
     _, op = named(result, "[runtime] write /etc/profile.d/dz-runtime-env.sh")
     assert op.file.actions[-1].mkfile.data.endswith(b'export PATH="/opt/bin:$PATH"\n')
     assert result.image_config == {
-        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LEVEL=1.10"],
         "User": "root",
         "WorkingDir": "/home/devzero",
-        "Cmd": [
-            "/usr/lib/devzero/bin/dzlaunch",
-            "--mode",
-            "launch",
-            "--then",
-            "/bin/sh",
-            "-c",
-            "exec tail -f /dev/null",
-        ],
+        "Entrypoint": ["/usr/lib/devzero/bin/dzlaunch", "--mode", "session", "--user", "devzero"],
+        "Cmd": ["--launch", "/bin/sh", "-c", "exec tail -f /dev/null"],
     }
 
 
