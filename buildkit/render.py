@@ -27,6 +27,8 @@ from buildkit.progress import (
     VertexStarted,
 )
 
+#: Seconds between two lines of one sub-task's byte progress (a layer being pulled).
+PROGRESS_EVERY_S = 1.0
 #: Longest unfinished line held back waiting for its newline.
 MAX_PARTIAL_LINE = 64 * 1024
 
@@ -42,6 +44,9 @@ class PlainRenderer:
         # character; the unfinished end of each (vertex, stream) waits here for its
         # newline, as BuildKit's own printer does, so a line is never printed in pieces.
         self._partial: dict[tuple[str, int], bytes] = {}
+        # Sub-tasks of vertexes (vertex, status id): when first seen and last printed.
+        self._tasks: dict[tuple[str, str], list[datetime | None]] = {}
+        self._tasks_done: set[tuple[str, str]] = set()
 
     def _number(self, digest: str, name: str = "") -> tuple[int, list[str]]:
         """The vertex number, plus the header line when it is new."""
@@ -76,11 +81,39 @@ class PlainRenderer:
         if isinstance(event, PushProgress) and event.status not in ("", "Pushing"):
             n, head = self._number(f"push:{event.ref}", f"[push] {event.ref}")
             return head + [f"#{n} {event.layer}: {event.status}".replace(" : ", " ")]
-        if isinstance(event, Progress) and event.completed:
-            n, head = self._number(event.vertex)
-            size = f" {event.current}/{event.total}" if event.total else ""
-            return head + [f"#{n} {event.id}{size} done"]
+        if isinstance(event, Progress):
+            return self._progress(event)
         return []
+
+    def _progress(self, event: Progress) -> list[str]:
+        """A sub-task (layer pull, extraction, export) as ``buildctl --progress=plain``.
+
+        A line when it starts, its bytes at most every :data:`PROGRESS_EVERY_S` while
+        they move, and a last line with its seconds.
+
+        Only the last line used to be printed, so a base image's 10 s pull and unpack
+        showed as silence between two steps.
+        """
+        n, head = self._number(event.vertex)
+        key = (event.vertex, event.id)
+        if key in self._tasks_done:
+            return head  # the daemon re-sends statuses it already reported
+        size = f" {megabytes(event.current)} / {megabytes(event.total)}" if event.total else ""
+        now = event.timestamp
+        if key not in self._tasks:
+            self._tasks[key] = [now, now]
+            if not event.completed:
+                return head + [f"#{n} {event.id}{size}"]
+        first, printed = self._tasks[key]
+        elapsed = f" {(now - first).total_seconds():.1f}s" if now and first else ""
+        if event.completed:
+            self._tasks_done.add(key)
+            del self._tasks[key]
+            return head + [f"#{n} {event.id}{size}{elapsed} done"]
+        if size and now and printed and (now - printed).total_seconds() >= PROGRESS_EVERY_S:
+            self._tasks[key][1] = now
+            return head + [f"#{n} {event.id}{size}{elapsed}"]
+        return head
 
     def flush(self) -> list[str]:
         """Lines still waiting for their newline, of every vertex (at the end of a log)."""

@@ -153,3 +153,24 @@ def test_json_form_is_serialisable_and_keeps_exact_bytes():
     assert records[0]["inputs"] == ["sha256:z"] and records[0]["started"].startswith("2023-")
     assert records[1]["data_b64"] == "ww==" and records[1]["stream"] == 2
     assert records[3]["layer"] == "abc" and records[3]["status"] == "Pushed"
+
+
+def test_sub_tasks_show_when_they_start_their_bytes_each_second_and_their_seconds():
+    def at(seconds: float):
+        return ts(seconds).ToDatetime()
+
+    renderer = PlainRenderer()
+    renderer.feed(VertexStarted("sha256:img", "docker-image://base", at(0)))
+    layer = "sha256:0123"
+    updates = [Progress("sha256:img", layer, "", current, 128_000_000, done, at(t))
+               for t, current, done in ((0.1, 0, False), (0.5, 20_000_000, False),
+                                        (1.2, 60_000_000, False), (1.9, 90_000_000, False),
+                                        (2.4, 128_000_000, True), (2.4, 128_000_000, True))]
+    lines = [line for update in updates for line in renderer.feed(update)]
+    assert lines == [f"#1 {layer} 0.0 MB / 128.0 MB",
+                     f"#1 {layer} 60.0 MB / 128.0 MB 1.1s",  # a second after the last line
+                     f"#1 {layer} 128.0 MB / 128.0 MB 2.3s done"]  # once, though re-sent
+    extract = [Progress("sha256:img", f"extracting {layer}", "", 0, 0, done, at(t))
+               for t, done in ((2.5, False), (3.0, False), (5.5, True))]
+    assert [line for e in extract for line in renderer.feed(e)] == [
+        f"#1 extracting {layer}", f"#1 extracting {layer} 3.0s done"]
