@@ -26,13 +26,13 @@ from bench.report import RESULTS, Row, machine, show, write
 #: ``rebuild_hosts`` rows on private buildkitds of the pinned release, against buildctl.
 MODULES = ("compile", "dzlaunch", "solve", "solve_buildkitd", "cancel", "logbus", "queue",
            "logpath", "overhead", "overhead_buildkitd", "rebuild", "rebuild_hosts", "scaleout",
-           "registry_reuse", "push")
+           "registry_reuse", "push", "coldbuild")
 #: Smaller sizes for a quick look (``--quick``); the defaults are what the docs quote.
 QUICK = {"dzlaunch": {"megabytes": 20, "runs": 2}, "solve": {"runs": 1},
          "solve_buildkitd": {"runs": 1, "steps": 4}, "overhead": {"runs": 1},
          "overhead_buildkitd": {"runs": 1}, "rebuild": {"runs": 2}, "rebuild_hosts": {"runs": 1},
          "logpath": {"lines": 20_000}, "scaleout": {"builds": 8}, "registry_reuse": {"runs": 5},
-         "push": {"runs": 1}, "compile": {"fresh": 1}}
+         "push": {"runs": 1}, "compile": {"fresh": 1}, "coldbuild": {"runs": 1, "packages": "jq"}}
 
 
 def run_module(name: str, quick: bool) -> tuple[list[Row], bool]:

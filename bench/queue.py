@@ -3,7 +3,8 @@
 Starts a compile and a buildqd worker (real processes, queues of their own, a
 fresh SQLite database), submits the same small busybox build N times one after
 another, and prints the p50/p90 of submit → ``building`` (the solve starts right
-after that transition) and of submit → ``compiling``.  Target: p50 < 100 ms.
+after that transition) and of submit → ``compiling``.  Target: p50 within 3× the
+baseline's.
 Baseline in the same run: a bare Celery chain of two no-op tasks on two queues with
 idle workers, on the same Redis (``bench/celery_floor.py``): what Celery alone costs.
 
@@ -111,7 +112,7 @@ def run(runs: int = 10) -> list[Row]:
         Row("queue", "submit → compiling p50", statistics.median(to_compile) * 1000, "ms",
             notes=f"p90 {_p(to_compile, 0.9):.0f} ms over {runs} builds"),
         Row("queue", "submit → solve start p50 (idle workers)", p50, "ms", floor_p50,
-            "bare 2-queue Celery chain", "< 100 ms", p50 < 100,
+            "bare 2-queue Celery chain", "≤ 3× the bare chain", p50 <= 3 * floor_p50,
             notes=f"p90 {_p(to_build, 0.9):.0f} ms over {runs} builds; "
                   f"baseline p90 {_p(floor, 0.9):.0f} ms"),
     ]

@@ -22,7 +22,7 @@ from tests.conftest import need
 #: (issue 15: the same figures on a standalone buildkitd, against buildctl).
 BUILDKITD_ROWS = {"solve_buildkitd", "overhead_buildkitd", "rebuild_hosts", "push"}
 REQUIRED = {"overhead", "rebuild", "logpath", "queue", "compile", "scaleout",
-            "dzlaunch", "solve", "cancel", "logbus"} | BUILDKITD_ROWS
+            "dzlaunch", "solve", "cancel", "logbus", "coldbuild"} | BUILDKITD_ROWS
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]
 
