@@ -82,8 +82,10 @@ const RB = (() => {
         }
       }
       renderGutter();
+      text.dispatchEvent(new CustomEvent("rb:problems", {detail: {errors, warnings}}));  // the code editor's diagnostics
     }
     function gotoLine(line) {
+      if (!text.dispatchEvent(new CustomEvent("rb:goto", {detail: {line}, cancelable: true}))) return;  // the code editor took it
       const lines = text.value.split("\n");
       const start = lines.slice(0, line - 1).join("\n").length + (line > 1 ? 1 : 0);
       text.focus();

@@ -55,6 +55,9 @@ def test_edit_fix_save_and_build_with_live_logs(stack, signed_in):
     page, team = signed_in
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    # This flow drives the plain textarea (the page without the code editor's bundle);
+    # the code editor has its own tests in test_editor.py.
+    page.route("**/static/editor/editor.js", lambda route: route.fulfill(status=404))
     page.click("#new-recipe")
     page.fill("#recipe-name", "ui-demo")
     script = "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 1; done"
@@ -147,6 +150,8 @@ def test_ansi_colours_are_rendered(stack, signed_in):
 
 def test_the_editor_text_lines_up_with_its_gutter(stack, signed_in):
     page, _team = signed_in
+    # The textarea and its gutter: the page without the code editor's bundle.
+    page.route("**/static/editor/editor.js", lambda route: route.fulfill(status=404))
     page.click("#new-recipe")
     page.wait_for_selector("#yaml")
     fonts = page.evaluate("""() => ["#yaml", "#gutter"].map(sel => {
