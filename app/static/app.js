@@ -162,77 +162,7 @@ const RB = (() => {
     return out;
   }
 
-  /* Build page: status pill with elapsed time, steps, live log over the websocket, cancel. */
-  function buildPage(buildId, recipeId) {
-    const pill = $("pill"), log = $("log"), ansi = {classes: []};
-    let build = null, lastSeq = 0, ended = false, socket = null, fetchedAt = Date.now();
-
-    function showBuild(b) {
-      build = b; fetchedAt = Date.now();
-      pill.className = `pill ${b.state}`;
-      pill.textContent = pillText(b);
-      $("cancel").hidden = b.terminal;
-      if (b.image_ref) { $("image").hidden = false; $("image-ref").textContent = b.image_ref; }
-      if (b.error) {
-        const where = b.error.line && !b.error.message.includes("recipe line") ? ` (recipe line ${b.error.line})` : "";
-        $("error").hidden = false; $("error").textContent = b.error.message + where;
-      }
-      const steps = $("steps");
-      steps.innerHTML = "";
-      for (const s of b.steps || []) {
-        const li = document.createElement("li");
-        li.className = `step ${s.status}`;
-        const right = s.status === "cached" ? "CACHED" : s.status === "running" ? "running…" : s.status === "failed" ? "failed" : s.status === "cancelled" ? "cancelled" : s.duration_s != null ? `${s.duration_s.toFixed(1)}s` : "";
-        li.innerHTML = `<span class="step-name">${esc(s.name)}</span><span class="step-state">${esc(right)}</span>`;
-        steps.appendChild(li);
-      }
-    }
-    function tick() {
-      if (build && !build.terminal) pill.textContent = pillText({...build, elapsed_s: build.elapsed_s + (Date.now() - fetchedAt) / 1000});
-    }
-    async function poll() {
-      try { showBuild(await api("GET", `/builds/${buildId}`)); } catch (e) { /* keep the last view */ }
-      if (!build || !build.terminal) setTimeout(poll, 1000);
-      else if (recipeId && $("previous-builds")) api("GET", `/builds?recipe_id=${recipeId}&limit=10`).then((r) => buildList($("previous-builds"), r.builds));
-    }
-    function append(text) {
-      const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-      log.insertAdjacentHTML("beforeend", ansiToHtml(ansi, text));
-      if (atBottom) log.scrollTop = log.scrollHeight;
-    }
-    function connect() {
-      const proto = location.protocol === "https:" ? "wss" : "ws";
-      socket = new WebSocket(`${proto}://${location.host}/ws/builds/${buildId}/logs?from=${lastSeq + 1}`);
-      socket.onmessage = (msg) => {
-        const frame = JSON.parse(msg.data);
-        if (frame.type === "event") {
-          lastSeq = frame.seq;
-          if (frame.kind === "log") append(frame.data);
-          else if (frame.kind === "header" || frame.kind === "marker") append(frame.data.endsWith("\n") ? frame.data : frame.data + "\n");
-        } else if (frame.type === "status") {
-          ended = true;
-          poll();
-        }
-      };
-      socket.onclose = () => { if (!ended) setTimeout(connect, 1000); };  // resume after a drop
-    }
-    $("cancel").onclick = async () => {
-      $("cancel").disabled = true;
-      try { showBuild(await api("POST", `/builds/${buildId}/cancel`)); } catch (e) { $("error").hidden = false; $("error").textContent = e.message; }
-    };
-    $("copy").onclick = async () => {
-      const ref = $("image-ref").textContent;
-      try { await navigator.clipboard.writeText(ref); } catch (e) {
-        const r = document.createRange(); r.selectNodeContents($("image-ref"));
-        getSelection().removeAllRanges(); getSelection().addRange(r); document.execCommand("copy");
-      }
-      $("copy").textContent = "Copied";
-      setTimeout(() => { $("copy").textContent = "Copy"; }, 1500);
-    };
-    poll();
-    connect();
-    setInterval(tick, 1000);
-  }
+  /* The build page is in build-page.js and build-log.js; they use the helpers below. */
 
   /* Team settings: env vars, write-only secrets, registry credentials, limits. */
   function settings() {
@@ -281,5 +211,5 @@ const RB = (() => {
     loadEnv(); loadSecrets();
   }
 
-  return {recipeList, editor, buildPage, settings, ansiToHtml, duration};
+  return {recipeList, editor, settings, ansiToHtml, duration, api, esc, pillText, buildList};
 })();
