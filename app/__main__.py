@@ -1,23 +1,21 @@
-"""``python -m app``: serve the web app on the configured host and port."""
+"""``python -m app [gunicorn options] [APP_MODULE]``: serve the web app with gunicorn
+on the configured host and port (settings: app/gunicorn_conf.py)."""
 
 from __future__ import annotations
 
-from app import create_app
-from app.serving import make_server
-from core import gcsettle
-from core.config import Settings
+import sys
+
+from gunicorn.app.wsgiapp import WSGIApplication
+
+CONFIG = "python:app.gunicorn_conf"
 
 
-def main() -> None:
-    settings = Settings.from_env()
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
-    # Start-up is over: freeze what it made, so full garbage collections walk only
-    # what requests make and do not stall live log relays (core/gcsettle.py).
-    gcsettle.settle()
-    server = make_server(settings.web_host, settings.web_port, app)
-    print(f" * Serving on http://{settings.web_host}:{server.port}", flush=True)
-    server.serve_forever()
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    # gunicorn reads its options from sys.argv; the config comes first so that the
+    # command line can override it.
+    sys.argv = ["python -m app", "--config", CONFIG, *args]
+    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="python -m app").run()
 
 
 if __name__ == "__main__":

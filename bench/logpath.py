@@ -2,6 +2,8 @@
 
 A build prints N numbered lines; a websocket client (a process of its own, like any
 real client) follows it from the start.
+The web tier is the production server, ``python -m app`` (gunicorn, app/gunicorn_conf.py),
+in a process of its own: submits, polls and the websocket all go through it.
 Latency is from the moment the log writer stored an event (its ``time``, stamped when
 BuildKit's output reached the worker) to its arrival at the client.  Baseline, in the
 same run: ``docker build --progress=plain`` printing the same lines on the same daemon
@@ -17,11 +19,14 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing as mp
+import os
 import re
 import statistics
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import websocket
@@ -105,6 +110,50 @@ def _serve(jobs: mp.Queue, results: mp.Queue) -> None:
         results.put(follow(*job))
 
 
+#: The bench's queues and Celery app name, for the web tier's own process.
+CELERY_ENV = "RB_BENCH_CELERY"
+
+
+def web_app():
+    """gunicorn's app for the bench's web tier: the app of :class:`System`'s settings,
+    sending builds to this run's queues as System's own app does."""
+    from app import create_app
+    from core.config import Settings
+    from tasks.celery_app import make_celery
+
+    settings = Settings.from_env()
+    run = json.loads(os.environ[CELERY_ENV])
+    celery = make_celery(run["main"])
+    celery.conf.broker_url = celery.conf.result_backend = settings.redis_url
+    celery.conf.task_routes = run["routes"]
+    app = create_app(settings)
+    app.extensions["rb.services"].__dict__["celery"] = celery
+    return app
+
+
+@contextmanager
+def production_web(system: System) -> Iterator[None]:
+    """Serve the system's app with the production server and point ``system`` at it
+    (System serves it with werkzeug in this process, for its own callers)."""
+    from app.serving import production_server
+    from bench.system import _free_port
+
+    port = _free_port()
+    env = {**system.settings.as_env(),
+           CELERY_ENV: json.dumps({"main": system.celery.main,
+                                   "routes": dict(system.celery.conf.task_routes)})}
+    log = open(system.root / "web.log", "ab")
+    try:
+        with production_server("bench.logpath:web_app()", port, env=env, log=log):
+            in_process, system.url = system.url, f"http://127.0.0.1:{port}"
+            try:
+                yield
+            finally:
+                system.url = in_process
+    finally:
+        log.close()
+
+
 def docker_lines_per_s(docker: DockerCli, lines: int) -> tuple[float, int]:
     """Lines/s (first to last) and lines the Docker CLI prints for the same step."""
     token = uuid.uuid4().hex[:8]
@@ -167,7 +216,7 @@ def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
     """
     settings = docker_settings()
     flood, paced = Pooled(), Pooled()
-    with Client() as client, System(settings) as system:
+    with Client() as client, System(settings) as system, production_web(system):
         slug, headers = system.team()
         ws_url = system.url.replace("http", "ws")
         for pooled, paced_run in ((flood, False), (paced, True)):

@@ -1,4 +1,5 @@
-"""Peak resident memory of running processes, sampled in a thread with psutil."""
+"""Peak resident memory (and thread count) of running processes, sampled in a thread
+with psutil."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class PeakRss(threading.Thread):
         self.pids, self.trees, self.interval = pids, set(trees), interval
         self.process_peak: dict[str, int] = defaultdict(int)  # "name pid" -> bytes
         self.tree_peak: dict[str, int] = defaultdict(int)      # name -> bytes
+        self.thread_peak: dict[str, int] = defaultdict(int)    # "name pid" -> threads
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -26,7 +28,7 @@ class PeakRss(threading.Thread):
             self.sample()
 
     def sample(self) -> None:
-        for name, pid in self.pids.items():
+        for name, pid in list(self.pids.items()):  # the test adds pids while it runs
             try:
                 root = psutil.Process(pid)
                 tree = [root, *(root.children(recursive=True) if name in self.trees else [])]
@@ -35,12 +37,13 @@ class PeakRss(threading.Thread):
             total = 0
             for proc in tree:
                 try:
-                    rss = proc.memory_info().rss
+                    rss, threads = proc.memory_info().rss, proc.num_threads()
                 except psutil.NoSuchProcess:
                     continue
                 total += rss
                 key = f"{name} pid {proc.pid}"
                 self.process_peak[key] = max(self.process_peak[key], rss)
+                self.thread_peak[key] = max(self.thread_peak[key], threads)
             self.tree_peak[name] = max(self.tree_peak[name], total)
 
     def stop(self) -> None:

@@ -6,15 +6,14 @@ numbers, the same events as the stored log) and a final status, nothing answers 
 and the peak RSS of the web process and of every worker process stays bounded.  The
 figures are printed (``pytest -s``); timings belong to bench/, so none is asserted.
 
-The followers run in a child process (tests/load/followers.py), so the RSS of this
-process is that of the web app it serves (plus pytest itself).
+The web app is served by the production server (``python -m app``: gunicorn, its
+master and one gthread worker) in processes of their own, and the followers run in
+a child process too (tests/load/followers.py).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import subprocess
 import sys
 import time
@@ -68,18 +67,17 @@ def print_rss(sampler: PeakRss) -> None:
     for name, peak in sorted(sampler.tree_peak.items()):
         print(f"  {name:<10} all processes {peak / 2 ** 20:8.1f} MiB")
     for key, peak in sorted(sampler.process_peak.items()):
-        print(f"  {key:<22} {peak / 2 ** 20:8.1f} MiB")
+        print(f"  {key:<22} {peak / 2 ** 20:8.1f} MiB, {sampler.thread_peak[key]:5d} threads")
 
 
 def test_50_builds_and_500_followers(load_stack):
     stack = load_stack
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     team = stack.team()
     raised = stack.api(team, "PATCH", "/team", json={"concurrency_limit": BUILDS})
     assert raised.status_code == 200 and raised.json()["concurrency_limit"] == BUILDS, raised.text
     workers = stack.pipeline.workers
-    sampler = PeakRss({"web": os.getpid(), "compile": workers["compile"].pid,
-                       "buildqd": workers["buildqd"].pid}, trees={"compile", "buildqd"})
+    sampler = PeakRss({"web": stack.web_pid, "compile": workers["compile"].pid,
+                       "buildqd": workers["buildqd"].pid}, trees={"web", "compile", "buildqd"})
     sampler.start()
     started = time.monotonic()
 
