@@ -41,18 +41,20 @@ PACED_AIM = 60_000
 BURST = 600
 
 
-def paced_pause_us(flood_rate: float, aim: float = PACED_AIM, burst: int = BURST) -> int:
-    """The sleep after each burst that slows a printer flooding at ``flood_rate`` to
-    ``aim`` lines/s.
+def paced_pause_us(rate: float, pause_us: int = 0, aim: float = PACED_AIM,
+                   burst: int = BURST) -> int:
+    """The sleep after each burst that brings a printer that reached ``rate`` lines/s
+    with ``pause_us`` to ``aim`` lines/s (never below 0: then it floods).
 
     A fixed sleep gave 60 000-65 000 lines/s on one machine and 31 000-48 000 on
     another of the same kind, where the target then went unjudged: the shell's own
-    printing speed is the machine's.  The rate reached is still measured and shown,
-    and the target judged only at 50 000 or more.
+    printing speed is the machine's.  Each paced build corrects the next one's sleep
+    by the rate it reached; the rate is still measured and shown, and the target
+    judged only at 50 000 or more.
     """
-    if flood_rate <= aim:
-        return 0  # the printer cannot go faster than the aim: it floods
-    return int((burst / aim - burst / flood_rate) * 1e6)
+    if rate <= 0:
+        return pause_us
+    return max(0, int(pause_us + (burst / aim - burst / rate) * 1e6))
 
 
 def printer(lines: int, token: str, burst: int = 0, pause_us: int = 0) -> str:
@@ -235,11 +237,14 @@ def run(lines: int = 50_000, builds: int = 3) -> list[Row]:
     with Client() as client, System(settings) as system, production_web(system):
         slug, headers = system.team()
         ws_url = system.url.replace("http", "ws")
+        pause_us = 0
         for pooled, paced_run in ((flood, False), (paced, True)):
             for _ in range(builds):
                 token = uuid.uuid4().hex[:8]
-                pace = ({"burst": BURST, "pause_us": paced_pause_us(flood.rate)}
-                        if paced_run else {})
+                if paced_run:  # from the last build's rate: the flood's, then its own
+                    pause_us = paced_pause_us(pooled.rates[-1] if pooled.rates else
+                                              flood.rates[-1], pause_us)
+                pace = {"burst": BURST, "pause_us": pause_us} if paced_run else {}
                 script = printer(lines, token, **pace)
                 build_id = system.submit(headers, busybox_recipe(settings, [script]))
                 pooled.add(lines, *client.follow(ws_url, headers, build_id, token))
