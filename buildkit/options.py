@@ -35,9 +35,11 @@ class SolveOptions:
             on the exporter and the registry cache (see :func:`plain_http_attrs`).
         oci_mediatypes: the registry takes OCI manifests (buildkitd writes them for the
             image and the cache when this holds).
-        compression_level: gzip level (0-9) of the layers the exporter and the registry
-            cache write; None keeps the daemon's default.  Docker 20.10's exporter has
-            no such attribute and ignores it.
+        compression: ``gzip``, ``zstd`` or ``uncompressed``: how the exporter and the
+            registry cache write new layers.  Docker 20.10's exporter has no such
+            attribute: it always writes gzip.
+        compression_level: the compressor's level (gzip 0-9); None keeps the daemon's
+            default.  Docker 20.10's exporter ignores it too.
     """
 
     image_name: str | None = None
@@ -50,6 +52,7 @@ class SolveOptions:
     entitlements: tuple[str, ...] = ()
     insecure_registry: bool = False
     oci_mediatypes: bool = True
+    compression: str = "gzip"
     compression_level: int | None = None
 
 

@@ -138,12 +138,15 @@ class SolveRun:
             Cache=cache, Entitlements=list(opts.entitlements))
 
     def _compression_attrs(self) -> dict[str, str]:
-        """Exporter attributes for the layer compression level, where the daemon has them."""
-        level = self.options.compression_level
-        if level is None or not self.info.compression_level_attr:
+        """Exporter attributes for the layers' compression and level, where the daemon has them."""
+        kind, level = self.options.compression, self.options.compression_level
+        if not self.info.compression_level_attr or (kind == "gzip" and level is None):
             return {}
         # gzip is the default type already; naming it says which compressor the level is for.
-        return {"compression": "gzip", "compression-level": str(level)}
+        attrs = {"compression": kind}
+        if level is not None and kind != "uncompressed":
+            attrs["compression-level"] = str(level)
+        return attrs
 
     def _cache_imports(self, pb) -> list:
         """Registry cache imports as ``pb.CacheOptionsEntry`` (control or gateway)."""

@@ -59,6 +59,20 @@ def generated_secret(state_dir: Path, name: str) -> str:
     return path.read_text().strip()
 
 
+#: Layer compressions buildkitd can write: gzip (every client pulls it), zstd (faster to
+#: write and smaller; pulled by Docker 23+ and containerd, not by Docker 20.10),
+#: uncompressed (no compression time, about 2.5x the bytes to push and store).
+LAYER_COMPRESSIONS = ("gzip", "zstd", "uncompressed")
+
+
+def _compression(value: str) -> str:
+    """One of :data:`LAYER_COMPRESSIONS` (checked here, so a typo stops the worker at start)."""
+    if value in LAYER_COMPRESSIONS:
+        return value
+    raise ValueError(f"RB_LAYER_COMPRESSION must be one of {', '.join(LAYER_COMPRESSIONS)}, "
+                     f"not {value!r}")
+
+
 def _compression_level(value: str) -> str:
     """``default`` or a gzip level 0-9 (checked here, so a typo stops the worker at start)."""
     if value == "default" or (value.isdigit() and 0 <= int(value) <= 9):
@@ -111,6 +125,7 @@ class Settings:
     dzlaunch_image: str
     build_timeout_s: int
     log_cap_bytes: int
+    layer_compression: str
     layer_compression_level: str
     flask_secret_key: str
     debian_mirror: str
@@ -198,6 +213,7 @@ class Settings:
             # gzip level of the layers buildkitd pushes: 1 compresses a typical layer
             # about 10 % worse than the default (6) in a third of the time, and the push
             # is most of a cold build's export (docs/operations.md).
+            layer_compression=_compression(get("layer_compression", "gzip")),
             layer_compression_level=_compression_level(get("layer_compression_level", "1")),
             flask_secret_key=get("flask_secret_key", "dev-only-change-me"),
             # Empty: the devbox image is made from the mirror this machine's apt uses.
@@ -207,7 +223,7 @@ class Settings:
 
     @property
     def compression_level(self) -> int | None:
-        """The gzip level for pushed layers; None leaves the daemon's default."""
+        """The level for pushed layers; None leaves the daemon's default."""
         level = self.layer_compression_level
         return None if level == "default" else int(level)
 

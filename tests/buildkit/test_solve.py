@@ -149,3 +149,26 @@ def test_pushed_layers_are_compressed_at_the_asked_gzip_level(
     # has no level to ask for: its Engine push compresses at the default.
     expected = 0 if daemon.kind == "docker" else xfl
     assert layer[:2] == b"\x1f\x8b" and layer[8] == expected
+
+
+@pytest.mark.parametrize("compression, magic", [("zstd", b"\x28\xb5\x2f\xfd"),
+                                                ("uncompressed", b"")])
+def test_pushed_layers_use_the_asked_compression(
+        client, daemon, graph, busybox, solve_options, settings, compression, magic):
+    token = secrets.token_hex(8)
+    head = graph.run(graph.image(busybox), f"seq 1 20000 > /numbers; echo {token} > /token",
+                     daemon)
+    name = f"{settings.registry}/rbtest/{compression}-{token}:v1"
+    client.solve(graph.definition(head), solve_options(
+        image_name=name, compression=compression, compression_level=1))
+    parsed = parse_ref(name)
+    with system_client(registry_settings(settings)) as registry:
+        manifest = registry.get_manifest(parsed.repository, parsed.reference)
+        new = manifest.document["layers"][-1]
+        layer = registry.get_blob(parsed.repository, new["digest"])
+    if daemon.kind == "docker":  # Docker 20.10's exporter has no such attribute
+        assert layer[:2] == b"\x1f\x8b"
+    elif compression == "zstd":
+        assert layer[:4] == magic and new["mediaType"].endswith("+zstd")
+    else:  # a plain tar: its first member's name, then "ustar" at offset 257
+        assert layer[257:262] == b"ustar" and not new["mediaType"].endswith(("gzip", "zstd"))

@@ -86,6 +86,13 @@ def test_bad_numbers_are_refused():
             Settings.from_env({"RB_LAYER_COMPRESSION_LEVEL": level})
 
 
+def test_layer_compression_is_gzip_unless_asked_and_checked_at_start():
+    assert Settings.from_env({}).layer_compression == "gzip"
+    assert Settings.from_env({"RB_LAYER_COMPRESSION": "zstd"}).layer_compression == "zstd"
+    with pytest.raises(ValueError, match="RB_LAYER_COMPRESSION must be one of"):
+        Settings.from_env({"RB_LAYER_COMPRESSION": "lz4"})
+
+
 def test_layer_compression_level_defaults_to_the_fastest_gzip():
     assert Settings.from_env({}).compression_level == 1
     assert Settings.from_env({"RB_LAYER_COMPRESSION_LEVEL": "default"}).compression_level is None
