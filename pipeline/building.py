@@ -11,6 +11,7 @@ user step never does.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
@@ -38,8 +39,10 @@ from pipeline.solving import (
     new_bytes,
     run_solve,
     solve_options,
+    source_images,
     tag_latest,
 )
+from pipeline.sourcelayers import link_source_layers
 from pipeline.steps import StepRecorder, end_running_steps
 
 log = logging.getLogger(__name__)
@@ -165,8 +168,15 @@ def _solve_and_record(services, session, build: Build, team: Team, retries: int,
             pushing.see(event)
 
         options = solve_options(services, team.slug, plan, imports, secrets)
+        # Beside the solve, so the solve does not start later: the push comes seconds on.
+        linking = threading.Thread(
+            target=link_source_layers, name="rb-link-layers", daemon=True,
+            args=(services.registry_for(team.slug), plan.image,
+                  source_images(build.pinned_inputs)))
+        linking.start()
         result: SolveOutcome = run_solve(services, build.id, build.definition, options,
                                          on_event, deadline)
+        linking.join()
         for made in _push_ended(services, team.slug, plan, push, result):
             record(made)
         result = _explained(result, plan, tail, writer.redactions)

@@ -9,10 +9,11 @@ requested: no polling interval lies between the request and the gRPC cancel.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import buildkit
 from buildkit.progress import Event
@@ -21,6 +22,7 @@ from pipeline.buildplan import BuildPlan
 from pipeline.failure import step_failure
 from pipeline.secrets import BuildSecrets
 from pipeline.services import Services
+from pipeline.sourcelayers import layer_digests, same_registry
 from pipeline.steps import exit_status
 from registry.errors import RegistryError
 from registry.naming import parse_ref
@@ -77,7 +79,7 @@ def solve_options(services: Services, team_slug: str, plan: BuildPlan,
         credentials=lambda host: _session_credentials(provider, team_slug, host),
         entitlements=("network.host",) if settings.network_mode == "host" else (),
         insecure_registry=settings.registry_url.startswith("http://"),
-        compression_level=settings.compression_level)
+        compression=settings.layer_compression, compression_level=settings.compression_level)
 
 
 def _session_credentials(provider, team_slug: str,
@@ -137,6 +139,11 @@ def _step_failure(err: buildkit.SolveFailed) -> SolveOutcome:
                         exit_code=code)
 
 
+def source_images(pinned_inputs: Mapping[str, Any]) -> list[str]:
+    """The pinned images a compiled build starts from (its base and the launcher)."""
+    return [ref for key in ("base_image", "dzlaunch_image") if (ref := pinned_inputs.get(key))]
+
+
 def new_bytes(services: Services, team_slug: str, image: str, digest: str,
               sources: Iterable[str]) -> int | None:
     """Bytes of the pushed image not in its source images: its own layers and config.
@@ -149,28 +156,14 @@ def new_bytes(services: Services, team_slug: str, image: str, digest: str,
         registry = services.registry_for(team_slug)
         pushed = registry.get_manifest(parse_ref(image).repository, digest).document
         known: set[str] = set()
-        for source in map(parse_ref, sources):
-            if source.registry == parse_ref(image).registry:  # others: not ours to ask
-                known.update(_layer_digests(registry, source))
+        for source in same_registry(image, sources):
+            known.update(layer_digests(registry, source))
     except (RegistryError, ValueError) as err:
         log.warning("could not size the push of %s: %s", image, err)
         return None
     parts = [layer for layer in pushed.get("layers", ()) if layer.get("digest") not in known]
     parts.append(pushed.get("config") or {})
     return sum(int(part.get("size") or 0) for part in parts) or None
-
-
-def _layer_digests(registry, ref) -> list[str]:
-    """The layer digests of ``ref``'s linux/amd64 image (through an index if it is one)."""
-    manifest = registry.get_manifest(ref.repository, ref.digest or ref.tag)
-    if manifest.is_index:
-        entries = manifest.document.get("manifests", ())
-        platform = next((m for m in entries if m.get("platform", {}).get("os") == "linux"
-                         and m.get("platform", {}).get("architecture") == "amd64"), None)
-        if platform is None:
-            return []
-        manifest = registry.get_manifest(ref.repository, platform["digest"])
-    return [layer.get("digest") for layer in manifest.document.get("layers", ())]
 
 
 def tag_latest(services: Services, team_slug: str, plan: BuildPlan, digest: str) -> None:
