@@ -8,6 +8,7 @@ directories are file ops; clones with a token use BuildKit's git source.
 from __future__ import annotations
 
 import posixpath
+from typing import NamedTuple
 
 from llb.compiler import environment
 from llb.compiler.apt import apt_label, apt_script
@@ -28,8 +29,8 @@ from llb.compiler.scripts import (
 )
 from llb.graph.exec import cache_mount, secret_mount
 from llb.graph.fileop import copy, mkdir, mkfile
+from llb.graph.layers import Layers
 from llb.graph.sources import git
-from llb.graph.state import State
 from llb.recipe.steps import AptGetStep, CommandStep, DirectoryStep, FileStep, GitCloneStep
 
 PHASE = "build"
@@ -41,6 +42,10 @@ def step_id(index: int) -> str:
 
 def _phase_env(ctx: Context, step_env=None) -> dict[str, str]:
     recipe = ctx.recipe
+    if not step_env:  # the phase's own env, the same for every such step: merged once
+        if ctx.build_env is None:
+            ctx.build_env = environment.merge(recipe.environment, recipe.build.environment)
+        return ctx.build_env
     return environment.merge(recipe.environment, recipe.build.environment, step_env)
 
 
@@ -48,8 +53,8 @@ def _versions(ctx: Context, refs) -> dict[str, str]:
     return {ref: ctx.team.version(*ref.split(".", 1)) for ref in refs}
 
 
-def _run(state: State, ctx: Context, payload: Payload, env, mounts, name: str, path) -> State:
-    return state.run(
+def _run(layers: Layers, ctx: Context, payload: Payload, env, mounts, name: str, path) -> None:
+    layers.run(
         dzlaunch_args(payload),
         env=ctx.exec_env(env),
         cwd=payload.directory,
@@ -58,10 +63,10 @@ def _run(state: State, ctx: Context, payload: Payload, env, mounts, name: str, p
         mounts=mounts,
         custom_name=name,
         locations=ctx.locations(path),
-    ).root()
+    )
 
 
-def command(state: State, ctx: Context, step: CommandStep, index: int, name: str) -> State:
+def command(layers: Layers, ctx: Context, step: CommandStep, index: int, name: str) -> None:
     path = (PHASE, "steps", index)
     user = step.user or DEFAULT_USER
     env = ctx.split_env(_phase_env(ctx, step.environment))
@@ -92,10 +97,10 @@ def command(state: State, ctx: Context, step: CommandStep, index: int, name: str
         secret_files={r: f"{BUILD_SECRETS_DIR}/{r}" for r in env.references},
         secret_versions=_versions(ctx, refs),
     )
-    return _run(state, ctx, payload, env.literal, mounts, name, path)
+    return _run(layers, ctx, payload, env.literal, mounts, name, path)
 
 
-def apt_get(state: State, ctx: Context, step: AptGetStep, index: int, name: str) -> State:
+def apt_get(layers: Layers, ctx: Context, step: AptGetStep, index: int, name: str) -> None:
     path = (PHASE, "steps", index)
     env = ctx.split_env(_phase_env(ctx))
     mounts = ctx.secret_mounts(env.references, "root", path)
@@ -112,10 +117,10 @@ def apt_get(state: State, ctx: Context, step: AptGetStep, index: int, name: str)
         secret_files={r: f"{BUILD_SECRETS_DIR}/{r}" for r in env.references},
         secret_versions=_versions(ctx, env.references),
     )
-    return _run(state, ctx, payload, env.literal, mounts, name, path)
+    return _run(layers, ctx, payload, env.literal, mounts, name, path)
 
 
-def file(state: State, ctx: Context, step: FileStep, index: int, name: str) -> State:
+def file(layers: Layers, ctx: Context, step: FileStep, index: int, name: str) -> None:
     path = (PHASE, "steps", index)
     mode = file_mode(step.permissions, 0o644)
     owner = owner_spec(step.user, step.group)
@@ -135,7 +140,7 @@ def file(state: State, ctx: Context, step: FileStep, index: int, name: str) -> S
             secret_versions=_versions(ctx, refs),
         )
         mounts = ctx.secret_mounts(list(dict.fromkeys(refs)), "root", path)
-        return _run(state, ctx, payload, (), mounts, name, path)
+        return _run(layers, ctx, payload, (), mounts, name, path)
     parent = posixpath.dirname(step.path)
     content = template.render()
     if parent == "/":
@@ -145,10 +150,10 @@ def file(state: State, ctx: Context, step: FileStep, index: int, name: str) -> S
         action = mkdir(parent, 0o755, parents=True, owner=owner).mkfile(
             step.path, mode, content, owner=owner
         )
-    return state.file(action, custom_name=name, locations=ctx.locations(path))
+    layers.file(action, custom_name=name, locations=ctx.locations(path))
 
 
-def directory(state: State, ctx: Context, step: DirectoryStep, index: int, name: str) -> State:
+def directory(layers: Layers, ctx: Context, step: DirectoryStep, index: int, name: str) -> None:
     # Spec §4.2: an existing directory gets the step's mode and owner too. BuildKit's
     # mkdir (and copy) leave an existing directory's metadata alone, so this runs as an
     # exec, with the same script the launch phase uses.
@@ -163,10 +168,10 @@ def directory(state: State, ctx: Context, step: DirectoryStep, index: int, name:
         directory="/",
         user="root",
     )
-    return _run(state, ctx, payload, (), [], name, (PHASE, "steps", index))
+    return _run(layers, ctx, payload, (), [], name, (PHASE, "steps", index))
 
 
-def git_clone(state: State, ctx: Context, step: GitCloneStep, index: int, name: str) -> State:
+def git_clone(layers: Layers, ctx: Context, step: GitCloneStep, index: int, name: str) -> None:
     path = (PHASE, "steps", index)
     root = (ctx.recipe.config.code_clone_root if ctx.recipe.config else None) or HOME
     target = clone_target(step.url, step.directory, root)
@@ -185,7 +190,7 @@ def git_clone(state: State, ctx: Context, step: GitCloneStep, index: int, name: 
             secret_versions=_versions(ctx, [creds.secret]),
         )
         mounts = ctx.secret_mounts([creds.secret], DEFAULT_USER, path)
-        return _run(state, ctx, payload, (), mounts, name, path)
+        return _run(layers, ctx, payload, (), mounts, name, path)
     token = creds.secret if creds.kind == "github-token" else None
     if token:
         ctx.use_secret(token)
@@ -199,7 +204,7 @@ def git_clone(state: State, ctx: Context, step: GitCloneStep, index: int, name: 
     )
     owner = f"{DEFAULT_USER}:{DEFAULT_USER}"
     action = copy(checkout, "/", target, owner=owner, dir_contents_only=True, create_dest_path=True)
-    return state.file(action, custom_name=name, locations=ctx.locations(path))
+    layers.file(action, custom_name=name, locations=ctx.locations(path))
 
 
 COMPILERS = {
@@ -228,22 +233,27 @@ def label(step) -> str:
             return f"git clone {step.url}"
 
 
-def compile_build(state: State, ctx: Context) -> tuple[State, list[StepInfo]]:
-    """Chain every build step onto ``state``."""
+class BuiltStep(NamedTuple):
+    """A compiled build step; its :class:`StepInfo` is made once its op's digest is known."""
+
+    id: str
+    type: str
+    name: str
+    lines: tuple[int, int]
+    secrets: tuple[str, ...]
+
+    def info(self, digest: str) -> StepInfo:
+        return StepInfo(self.id, PHASE, self.type, self.name, self.lines, digest, self.secrets)
+
+
+def compile_build(layers: Layers, ctx: Context) -> list[BuiltStep]:
+    """Add every build step to ``layers``, one layer each."""
     steps = ctx.recipe.build_steps()
-    infos = []
+    built = []
     for index, step in enumerate(steps):
         name = vertex_name(PHASE, index, len(steps), label(step))
         ctx.step_secrets = []
-        state = COMPILERS[step.type](state, ctx, step, index, name)
-        infos.append(
-            StepInfo(
-                step_id(index),
-                PHASE,
-                step.type,
-                name,
-                ctx.lines((PHASE, "steps", index)),
-                secrets=tuple(ctx.step_secrets),
-            )
-        )
-    return state, infos
+        COMPILERS[step.type](layers, ctx, step, index, name)
+        lines = ctx.lines((PHASE, "steps", index))
+        built.append(BuiltStep(step_id(index), step.type, name, lines, tuple(ctx.step_secrets)))
+    return built

@@ -23,9 +23,8 @@ from llb.compiler.image_config import image_config
 from llb.compiler.inputs import CompileInputs, CompileResult, StepInfo
 from llb.compiler.launch import launch_manifest, runtime_env_script
 from llb.graph.fileop import copy, mkdir, mkfile
-from llb.graph.marshal import marshal
+from llb.graph.layers import Layers
 from llb.graph.sources import image
-from llb.graph.state import State
 from llb.imageref import split_ref
 from llb.recipe import semantic
 from llb.recipe.diagnostics import RecipeError
@@ -55,17 +54,14 @@ def compile_recipe(recipe: Recipe, inputs: CompileInputs) -> CompileResult:
     """
     ctx = Context(recipe, inputs)
     _check_names(ctx)
-    state = _setup(ctx)
-    state, build_infos = compile_build(state, ctx)
-    state, launch_infos = _finish(state, ctx)
+    layers = _setup(ctx)
+    built = compile_build(layers, ctx)
+    launch_infos = _finish(layers, ctx)
     if ctx.errors:
         raise RecipeError(ctx.errors)
-    definition = marshal(state)
+    definition = layers.definition()
     names = {name: digest for digest, name in definition.names().items()}
-    steps = tuple(
-        StepInfo(i.id, i.phase, i.type, i.name, i.lines, names.get(i.name, ""), i.secrets)
-        for i in build_infos
-    ) + tuple(launch_infos)
+    steps = tuple([step.info(names.get(step.name, "")) for step in built]) + tuple(launch_infos)
     return CompileResult(
         definition=definition.to_bytes(),
         image_config=image_config(recipe, ctx.team),
@@ -80,7 +76,10 @@ def compile_recipe(recipe: Recipe, inputs: CompileInputs) -> CompileResult:
 def _check_names(ctx: Context) -> None:
     recipe, source = ctx.recipe, ctx.recipe.source
     if source is not None:
-        ctx.errors += semantic.check_team(recipe.model_dump(), source, ctx.inputs.team)
+        # Without None values the dump reads like the loader's data (nulls dropped), which
+        # the rules walk alike; and it costs a third less to make.
+        data = recipe.model_dump(exclude_none=True)
+        ctx.errors += semantic.check_team(data, source, ctx.inputs.team)
     namespace = ctx.inputs.team_namespace
     if recipe.image and namespace and not _in_namespace(recipe.image, namespace):
         ctx.error(
@@ -94,12 +93,13 @@ def _in_namespace(ref: str, namespace: str) -> bool:
     return split_ref(ref).path.startswith((f"{namespace}/", "library/"))
 
 
-def _setup(ctx: Context) -> State:
+def _setup(ctx: Context) -> Layers:
     platform = ctx.inputs.platform
     where = ctx.locations(("image",)) if ctx.recipe.image else ()
     base = image(ctx.inputs.base_image, platform=platform, locations=where)
     launcher = image(ctx.inputs.dzlaunch_image, platform=platform)
-    state = base.file(
+    layers = Layers(base)
+    layers.file(
         copy(launcher, DZLAUNCH_IN_IMAGE, DZLAUNCH, create_dest_path=True),
         custom_name="[setup] copy dzlaunch",
     )
@@ -107,22 +107,23 @@ def _setup(ctx: Context) -> State:
     layout = mkdir(STARTUP_DIR, 0o755, parents=True).mkdir(
         HOME, 0o755, parents=True, owner=(1000, 1000)
     )
-    return state.file(layout, custom_name=f"[setup] mkdir {STARTUP_DIR} {HOME}")
+    layers.file(layout, custom_name=f"[setup] mkdir {STARTUP_DIR} {HOME}")
+    return layers
 
 
-def _finish(state: State, ctx: Context) -> tuple[State, list[StepInfo]]:
+def _finish(layers: Layers, ctx: Context) -> list[StepInfo]:
     manifest, infos = launch_manifest(ctx)
     where = ctx.locations(("launch",)) if ctx.recipe.launch else ()
-    state = state.file(
+    layers.file(
         mkfile(LAUNCH_MANIFEST, 0o644, manifest),
         custom_name=f"[launch] write {LAUNCH_MANIFEST}",
         locations=where,
     )
     script = runtime_env_script(ctx)
     if script is not None:
-        state = state.file(
+        layers.file(
             mkdir("/etc/profile.d", 0o755, parents=True).mkfile(RUNTIME_ENV_SCRIPT, 0o644, script),
             custom_name=f"[runtime] write {RUNTIME_ENV_SCRIPT}",
             locations=ctx.locations(("runtime",)),
         )
-    return state, infos
+    return infos

@@ -42,6 +42,7 @@ class Context:
     # each time was a tenth of a 100-step compile.
     _ranges: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     _splits: dict[tuple, SplitEnv] = field(default_factory=dict)
+    build_env: dict[str, str] | None = None  # top-level + build env, merged (read-only)
 
     def __post_init__(self) -> None:
         self.source = self.recipe.source
@@ -59,7 +60,7 @@ class Context:
     def network(self) -> str:
         return NETWORK[self.inputs.network_mode]
 
-    def exec_env(self, literal: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    def exec_env(self, literal: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         """The env of an exec op; every exec the compiler emits takes it from here.
 
         PATH comes first (explicit rather than the daemon's default), then the step's
@@ -68,7 +69,7 @@ class Context:
         re-set name moves last (``env_add``), so a recipe that sets the name itself
         cannot claim another team's value.
         """
-        return [("PATH", DEFAULT_PATH), *literal, (TEAM_ENV, self.namespace)]
+        return (("PATH", DEFAULT_PATH), *literal, (TEAM_ENV, self.namespace))
 
     def use_secret(self, ref: str) -> None:
         """Record that the current step reads session secret ``ref``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from llb.recipe.base import EnvVar
 from llb.recipe.interpolation import Template, parse_template
@@ -34,9 +35,14 @@ def merge(*scopes: Iterable[EnvVar] | None) -> dict[str, str]:
     return merged
 
 
+# A Template is immutable; the same env values (``{{secret:team.TOKEN}}``) recur in
+# every step of a recipe and in every compile of it.
+_parse = lru_cache(maxsize=1024)(parse_template)
+
+
 def resolve(text: str, team: TeamNames) -> Template:
     """Parse ``text`` and substitute the values of plain team variables."""
-    template = parse_template(text)
+    template = _parse(text)
     plain = {}
     for ref in template.references:
         value = team.plain_value(ref.namespace, ref.name)

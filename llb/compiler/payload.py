@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
+from typing import NamedTuple
 
 from llb.compiler.constants import PAYLOAD_VERSION
 
 _LABEL_WIDTH = 72
 
 
+# One encoder for every payload: ``json.dumps`` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: object) -> str:
     """Sorted keys, compact separators, UTF-8 text (no ASCII escaping)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def encode_payload(payload: dict) -> str:
@@ -21,6 +28,7 @@ def encode_payload(payload: dict) -> str:
     return base64.b64encode(canonical_json(payload).encode("utf-8")).decode("ascii")
 
 
+@lru_cache(maxsize=1024)  # a step's label and its payload's name are both its summary
 def summary(text: str) -> str:
     """A one-line label: the first line that is not blank or a comment, shortened."""
     lines = [line.strip() for line in text.splitlines()]
@@ -29,9 +37,16 @@ def summary(text: str) -> str:
     return first if len(first) <= _LABEL_WIDTH else first[: _LABEL_WIDTH - 1] + "…"
 
 
-@dataclass(frozen=True)
-class Payload:
-    """One step as dzlaunch runs it; ``to_dict`` leaves out empty optional keys."""
+_NO_ENTRIES: Mapping[str, str] = MappingProxyType({})  # a shared, read-only empty default
+
+
+class Payload(NamedTuple):
+    """One step as dzlaunch runs it; ``to_dict`` leaves out empty optional keys.
+
+    A named tuple rather than a frozen dataclass: a compile makes one per step and
+    the dataclass ``__init__`` (a guarded ``setattr`` per field) cost more than
+    encoding the payload.
+    """
 
     id: str
     phase: str
@@ -40,10 +55,10 @@ class Payload:
     shell: str
     directory: str
     user: str
-    env: dict[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = _NO_ENTRIES
     secret_env: tuple[tuple[str, str], ...] = ()
-    secret_files: dict[str, str] = field(default_factory=dict)
-    secret_versions: dict[str, str] = field(default_factory=dict)
+    secret_files: Mapping[str, str] = _NO_ENTRIES
+    secret_versions: Mapping[str, str] = _NO_ENTRIES
 
     def to_dict(self) -> dict:
         data: dict = {

@@ -33,6 +33,7 @@ from .exec import (
     tmpfs,
 )
 from .fileop import FileAction, copy, file_op, mkdir, mkfile, rm
+from .layers import Layers
 from .limits import DOCKER_20_10_MAX_MESSAGE, DefinitionTooLargeError, check_size
 from .marshal import digest_of, marshal
 from .sources import git, image, normalize_image_ref
@@ -65,6 +66,7 @@ __all__ = [
     "FileAction",
     "GraphError",
     "LINUX_AMD64",
+    "Layers",
     "NetMode",
     "OpMeta",
     "Output",

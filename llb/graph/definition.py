@@ -23,7 +23,7 @@ class Definition:
         digests: ``sha256:`` digest of each op, same order.
     """
 
-    __slots__ = ("_pb", "_bytes", "ops", "digests")
+    __slots__ = ("_message", "_bytes", "_names", "ops", "digests")
     ops: tuple[bytes, ...]
     digests: tuple[str, ...]
 
@@ -31,27 +31,39 @@ class Definition:
         own = pb.Definition()
         own.CopyFrom(definition)
         ops = tuple(getattr(definition, "def"))
-        object.__setattr__(self, "_pb", own)
+        object.__setattr__(self, "_message", own)
         object.__setattr__(self, "_bytes", None)  # computed once, on first use
+        object.__setattr__(self, "_names", None)
         object.__setattr__(self, "ops", ops)
         object.__setattr__(self, "digests", tuple(_digest(op) for op in ops))
 
     @classmethod
-    def adopt(cls, definition: pb.Definition, digests: tuple[str, ...]) -> Definition:
-        """Wrap a marshalled message without copying it.
+    def marshalled(
+        cls, data: bytes, ops: tuple[bytes, ...], digests: tuple[str, ...], names: dict[str, str]
+    ) -> Definition:
+        """Wrap what the marshaller wrote: the bytes, its ops, their digests and names.
 
-        Wrap a message nobody else holds, with its ops' digests already known
-        (the marshaller's): no copy, no second hashing.
+        The marshaller writes the bytes directly, so the protobuf message is only
+        parsed if a caller asks for a view that needs it (most compiles never do).
         """
         self = object.__new__(cls)
-        object.__setattr__(self, "_pb", definition)
-        object.__setattr__(self, "_bytes", None)
-        object.__setattr__(self, "ops", tuple(getattr(definition, "def")))
+        object.__setattr__(self, "_message", None)
+        object.__setattr__(self, "_bytes", data)
+        object.__setattr__(self, "_names", dict(names))
+        object.__setattr__(self, "ops", ops)
         object.__setattr__(self, "digests", digests)
         return self
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Definition is immutable (cannot set {name!r})")
+
+    @property
+    def _pb(self) -> pb.Definition:
+        if self._message is None:
+            message = pb.Definition()
+            message.ParseFromString(self._bytes)
+            object.__setattr__(self, "_message", message)
+        return self._message
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Definition:
@@ -99,6 +111,8 @@ class Definition:
 
     def names(self) -> dict[str, str]:
         """The ``llb.customname`` of every op that has one, by digest (one pass)."""
+        if self._names is not None:
+            return dict(self._names)
         return {
             digest: md.description["llb.customname"]
             for digest, md in self._pb.metadata.items()

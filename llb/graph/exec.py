@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import lru_cache
+from operator import attrgetter
+from typing import Any, NamedTuple
 
-from .state import Output, State, env_add, evolve
+from .state import Output, State, env_add, env_merge, parse_mode, work_dir
 from .types import CacheSharing, GraphError, NetMode, OpMeta, Platform, SecurityMode, op_meta
 
 
@@ -93,9 +95,19 @@ def cache_mount(
     source: State | None = None,
 ) -> CacheMount:
     """A persistent cache at ``dest`` (``sharing``: shared, private or locked)."""
+    if source is None:
+        return _cache_mount(dest, id, sharing)
     if isinstance(sharing, str):
         sharing = CacheSharing[sharing.upper()]
-    return CacheMount(dest, id, sharing, None if source is None else source.output)
+    return CacheMount(dest, id, sharing, source.output)
+
+
+@lru_cache(maxsize=256)
+def _cache_mount(dest: str, id: str, sharing: CacheSharing | str) -> CacheMount:
+    # Mounts are values: every apt step of a compile gets the same one, made once.
+    if isinstance(sharing, str):
+        sharing = CacheSharing[sharing.upper()]
+    return CacheMount(dest, id, sharing)
 
 
 def tmpfs(dest: str, size: int = 0) -> TmpfsMount:
@@ -103,6 +115,7 @@ def tmpfs(dest: str, size: int = 0) -> TmpfsMount:
     return TmpfsMount(dest, size)
 
 
+@lru_cache(maxsize=1024)  # a value; every step reading a secret mounts it the same way
 def secret_mount(
     dest: str, id: str, uid: int = 0, gid: int = 0, mode: int = 0o400, optional: bool = False
 ) -> SecretMount:
@@ -120,6 +133,9 @@ def ssh_mount(
 ) -> SSHMount:
     """An ssh agent socket; ``dest`` defaults to ``/run/buildkit/ssh_agent.<n>``."""
     return SSHMount(dest, id, uid, gid, mode, optional)
+
+
+_by_dest = attrgetter("dest")
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,8 +157,14 @@ class ExecVertex:
 
     def __post_init__(self) -> None:
         # Sorted once here: the marshal walk asks for this order several times per op.
-        by_dest = tuple(sorted(self.mounts, key=lambda m: m.dest))
+        by_dest = sort_mounts(self.mounts)
         object.__setattr__(self, "_sorted_mounts", by_dest)
+        # Distinct mount sources in sorted-mount order (the marshal walk order).
+        sources: list[Output] = []
+        for m in by_dest:
+            if m.source is not None and m.source not in sources:
+                sources.append(m.source)
+        object.__setattr__(self, "_inputs", tuple(sources))
 
     def sorted_mounts(self) -> tuple[FsMount, ...]:
         """Filesystem mounts sorted by destination, as the Go client marshals them."""
@@ -150,19 +172,11 @@ class ExecVertex:
 
     def inputs(self) -> tuple[Output, ...]:
         """Distinct mount sources in sorted-mount order (the marshal walk order)."""
-        seen: list[Output] = []
-        for m in self.sorted_mounts():
-            if m.source is not None and m.source not in seen:
-                seen.append(m.source)
-        return tuple(seen)
+        return self._inputs
 
     def output_index(self, dest: str) -> int:
         """Position of the writable mount at ``dest`` among the exec's outputs."""
-        writable = [m for m in self.sorted_mounts() if m.has_output]
-        for i, m in enumerate(writable):
-            if m.dest == dest:
-                return i
-        raise GraphError(f"mount {dest!r} is not a writable mount of this exec")
+        return output_index(self._sorted_mounts, dest)
 
 
 @dataclass(frozen=True)
@@ -230,20 +244,49 @@ def run(
     Example:
         >>> st = image("busybox").run(["/bin/sh", "-c", "echo hi"], user="devzero").root()
     """
-    st = state.with_env(env) if env else state
-    changes: dict[str, Any] = {}
-    if cwd is not None:
-        changes["cwd"] = st.with_dir(cwd).cwd
-    if user is not None:
-        changes["user"] = user
-    if network is not None:
-        changes["network"] = st.with_network(network).network
-    if security is not None:
-        changes["security"] = st.with_security(security).security
-    if hostname is not None:
-        changes["hostname"] = hostname
-    if changes:
-        st = evolve(st, **changes)
+    spec = exec_spec(state, args, env, cwd, user, network, security, hostname, mounts)
+    vertex = ExecVertex(*spec, platform=state.platform, meta=op_meta(**meta))
+    root = Output(vertex, vertex.output_index("/"))
+    return ExecState(state=state.with_output(root), vertex=vertex)
+
+
+class ExecSpec(NamedTuple):
+    """The fields of an exec op but its platform and metadata, checked."""
+
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    cwd: str
+    user: str
+    hostname: str
+    network: NetMode
+    security: SecurityMode
+    mounts: tuple[FsMount, ...]  # the root mount first, then the others as given
+    secrets: tuple[SecretMount, ...]
+    ssh: tuple[SSHMount, ...]
+
+
+def exec_spec(
+    state: State,
+    args: Iterable[str],
+    env: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    cwd: str | None = None,
+    user: str | None = None,
+    network: NetMode | str | None = None,
+    security: SecurityMode | str | None = None,
+    hostname: str | None = None,
+    mounts: Iterable[Mount] = (),
+) -> ExecSpec:
+    """The exec :func:`run` would make on ``state`` (the arguments as :func:`run` takes them).
+
+    Raises:
+        GraphError: for empty args or an invalid mount.
+    """
+    # Only the exec gets these settings (the returned state keeps ``state``'s), so
+    # they are worked out as values rather than as intermediate states.
+    exec_env = env_merge(state.env, env) if env else state.env
+    exec_cwd = state.cwd if cwd is None else work_dir(state.cwd, cwd)
+    exec_network = state.network if network is None else parse_mode(NetMode, network)
+    exec_security = state.security if security is None else parse_mode(SecurityMode, security)
     argv = tuple(args)
     if not argv:
         raise GraphError("exec needs at least one argument")
@@ -263,22 +306,31 @@ def run(
             fs_mounts.append(m)
         else:
             raise GraphError(f"unknown mount {m!r}")
-    exec_env = st.env
-    if sockets and st.get_env("SSH_AUTH_SOCK") is None:
+    if sockets and all(k != "SSH_AUTH_SOCK" for k, _ in exec_env):
         exec_env = env_add(exec_env, "SSH_AUTH_SOCK", sockets[0].dest)
-    vertex = ExecVertex(
-        args=argv,
-        env=exec_env,
-        cwd=st.cwd,
-        user=st.user,
-        hostname=st.hostname,
-        network=st.network,
-        security=st.security,
-        mounts=tuple(fs_mounts),
-        secrets=tuple(secrets),
-        ssh=tuple(sockets),
-        platform=st.platform,
-        meta=op_meta(**meta),
+    return ExecSpec(
+        argv,
+        exec_env,
+        exec_cwd,
+        state.user if user is None else user,
+        state.hostname if hostname is None else hostname,
+        exec_network,
+        exec_security,
+        tuple(fs_mounts),
+        tuple(secrets),
+        tuple(sockets),
     )
-    root = Output(vertex, vertex.output_index("/"))
-    return ExecState(state=state.with_output(root), vertex=vertex)
+
+
+def sort_mounts(mounts: Iterable[FsMount]) -> tuple[FsMount, ...]:
+    """Filesystem mounts sorted by destination, as the Go client marshals them."""
+    return tuple(sorted(mounts, key=_by_dest))
+
+
+def output_index(sorted_mounts: Iterable[FsMount], dest: str) -> int:
+    """Position of the writable mount at ``dest`` among an exec's outputs."""
+    writable = [m for m in sorted_mounts if m.has_output]
+    for i, m in enumerate(writable):
+        if m.dest == dest:
+            return i
+    raise GraphError(f"mount {dest!r} is not a writable mount of this exec")

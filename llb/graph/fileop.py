@@ -10,7 +10,7 @@ with ``state.file(chain)``:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .state import Output, State
 from .types import GraphError, OpMeta, Owner, op_meta
@@ -19,8 +19,7 @@ from .types import owner as parse_owner
 OwnerSpec = str | int | tuple[int, int] | Owner | None
 
 
-@dataclass(frozen=True)
-class Mkdir:
+class Mkdir(NamedTuple):
     """Create a directory (``parents`` like ``mkdir -p``)."""
 
     path: str
@@ -30,8 +29,7 @@ class Mkdir:
     created_ns: int | None = None
 
 
-@dataclass(frozen=True)
-class Mkfile:
+class Mkfile(NamedTuple):
     """Create a file holding ``data``."""
 
     path: str
@@ -41,8 +39,7 @@ class Mkfile:
     created_ns: int | None = None
 
 
-@dataclass(frozen=True)
-class Rm:
+class Rm(NamedTuple):
     """Remove a path."""
 
     path: str
@@ -71,10 +68,11 @@ class Copy:
 
 
 Action = Mkdir | Mkfile | Rm | Copy
+# Mkdir, Mkfile, Rm and FileAction are named tuples (values, equal by their fields like
+# frozen dataclasses): a compile makes several per file step, a tuple costs far less.
 
 
-@dataclass(frozen=True)
-class FileAction:
+class FileAction(NamedTuple):
     """One action and the chain before it; each method returns a longer chain."""
 
     action: Action

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import paths
 from .types import GraphError, NetMode, Platform, SecurityMode
@@ -19,9 +20,12 @@ if TYPE_CHECKING:
     from .fileop import FileAction
 
 
-@dataclass(frozen=True)
-class Output:
-    """Output ``index`` of ``vertex``; vertices compare by identity like Go pointers."""
+class Output(NamedTuple):
+    """Output ``index`` of ``vertex``; vertices compare by identity like Go pointers.
+
+    A named tuple (equal and hashed by its fields, like a frozen dataclass): every
+    op makes one, and a tuple costs a fraction of a dataclass to make.
+    """
 
     vertex: Any
     index: int = 0
@@ -49,6 +53,47 @@ def env_add(env: EnvPairs, key: str, value: str) -> EnvPairs:
     if not key or "=" in key:
         raise GraphError(f"invalid environment variable name {key!r}")
     return tuple(kv for kv in env if kv[0] != key) + ((key, value),)
+
+
+def env_merge(env: EnvPairs, pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> EnvPairs:
+    """:func:`env_add` of each pair in turn, in one pass over a dict.
+
+    Popping a key before setting it again moves it last, which is ``env_add``'s rule.
+    """
+    if isinstance(pairs, tuple):
+        return _env_merge_tuples(env, pairs)
+    return _env_merge(env, pairs)
+
+
+@lru_cache(maxsize=256)
+def _env_merge_tuples(env: EnvPairs, pairs: EnvPairs) -> EnvPairs:
+    # Immutable in, immutable out: every exec of a compile (and of the next compile of
+    # a similar recipe) merges the same few envs.
+    return _env_merge(env, pairs)
+
+
+def _env_merge(env: EnvPairs, pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> EnvPairs:
+    merged = dict(env)
+    if len(merged) != len(env):  # a hand-built env with a repeated key: the slow way
+        for key, value in pairs.items() if isinstance(pairs, Mapping) else pairs:
+            env = env_add(env, key, value)
+        return env
+    for key, value in pairs.items() if isinstance(pairs, Mapping) else pairs:
+        if not key or "=" in key:
+            raise GraphError(f"invalid environment variable name {key!r}")
+        merged.pop(key, None)
+        merged[key] = value
+    return tuple(merged.items())
+
+
+def work_dir(cwd: str, path: str) -> str:
+    """The working directory after changing to ``path`` from ``cwd``.
+
+    Like the Go client, an absolute path is kept exactly as given.
+    """
+    if not path:
+        raise GraphError("working directory must not be empty")
+    return path if path.startswith("/") else paths.resolve(cwd, path)
 
 
 @dataclass(frozen=True)
@@ -85,11 +130,7 @@ class State:
 
     def with_env(self, env: Mapping[str, str] | Iterable[tuple[str, str]]) -> State:
         """Set several variables in order, as repeated :meth:`add_env` calls."""
-        pairs = env.items() if isinstance(env, Mapping) else env
-        merged = self.env
-        for key, value in pairs:
-            merged = env_add(merged, key, value)
-        return evolve(self, env=merged)
+        return evolve(self, env=env_merge(self.env, env))
 
     def get_env(self, key: str) -> str | None:
         """The value of ``key``, or None."""
@@ -100,9 +141,7 @@ class State:
 
         Like the Go client, an absolute path is kept exactly as given.
         """
-        if not path:
-            raise GraphError("working directory must not be empty")
-        return evolve(self, cwd=path if path.startswith("/") else paths.resolve(self.cwd, path))
+        return evolve(self, cwd=work_dir(self.cwd, path))
 
     def with_user(self, user: str) -> State:
         """Set the exec user."""
@@ -110,11 +149,11 @@ class State:
 
     def with_network(self, network: NetMode | str) -> State:
         """Set the exec network mode (``NetMode`` or ``"sandbox"``/``"host"``/``"none"``)."""
-        return evolve(self, network=_enum(NetMode, network))
+        return evolve(self, network=parse_mode(NetMode, network))
 
     def with_security(self, security: SecurityMode | str) -> State:
         """Set the exec security mode."""
-        return evolve(self, security=_enum(SecurityMode, security))
+        return evolve(self, security=parse_mode(SecurityMode, security))
 
     def run(self, args: Iterable[str], **options: Any) -> ExecState:
         """Run a command on this filesystem; see :func:`llb.graph.exec.run`."""
@@ -134,7 +173,9 @@ def scratch() -> State:
     return State()
 
 
-def _enum(kind: type, value: Any) -> Any:
+@lru_cache(maxsize=64)
+def parse_mode(kind: type, value: Any) -> Any:
+    """A network or security mode from the enum or its name (cached: a few values)."""
     if isinstance(value, str):
         try:
             return kind[value.upper()]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
+from typing import NamedTuple
 
 
 class GraphError(ValueError):
@@ -30,13 +32,20 @@ class Platform:
         Raises:
             GraphError: when the text does not have two or three parts.
         """
-        parts = text.split("/")
-        if len(parts) not in (2, 3) or not all(parts):
-            raise GraphError(f"platform {text!r} is not os/arch[/variant]")
-        return cls(*parts)
+        return _parse_platform(cls, text)
 
     def __str__(self) -> str:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+
+@lru_cache(maxsize=64)
+def _parse_platform(cls: type, text: str) -> Platform:
+    # One object per platform: the ops of every compile then share it, and caches
+    # keyed by it find it by identity rather than comparing it field by field.
+    parts = text.split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise GraphError(f"platform {text!r} is not os/arch[/variant]")
+    return cls(*parts)
 
 
 LINUX_AMD64 = Platform("linux", "amd64")
@@ -106,6 +115,13 @@ def owner(spec: str | int | tuple[int, int] | Owner | None) -> Owner | None:
     """
     if spec is None or isinstance(spec, Owner):
         return spec
+    return _parse_owner(spec)
+
+
+@lru_cache(maxsize=256)
+def _parse_owner(spec: str | int | tuple[int, int]) -> Owner:
+    # Cached: an Owner is immutable, and a compile names the same few owners again
+    # and again (root, devzero, 1000:1000).
     if isinstance(spec, tuple):
         uid, gid = spec
         return Owner(UserRef(id=uid), UserRef(id=gid))
@@ -135,7 +151,13 @@ class Range:
     @classmethod
     def lines(cls, first: int, last: int | None = None) -> Range:
         """The whole-line range ``first..last`` (``last`` defaults to ``first``)."""
-        return cls(Position(first), Position(first if last is None else last))
+        return _line_range(cls, first, first if last is None else last)
+
+
+@lru_cache(maxsize=4096)
+def _line_range(cls: type, first: int, last: int) -> Range:
+    # Cached: a Range is immutable and every step of every compile asks for one.
+    return cls(Position(first), Position(last))
 
 
 @dataclass(frozen=True)
@@ -146,17 +168,19 @@ class SourceMap:
     data: bytes = b""
 
 
-@dataclass(frozen=True)
-class SourceLocation:
-    """Ranges of one source file that produced an op."""
+class SourceLocation(NamedTuple):
+    """Ranges of one source file that produced an op (a named tuple: one per step)."""
 
     source: SourceMap
     ranges: tuple[Range, ...]
 
 
-@dataclass(frozen=True)
-class OpMeta:
-    """Per-op constraints and metadata (the Go client's ``Constraints``)."""
+class OpMeta(NamedTuple):
+    """Per-op constraints and metadata (the Go client's ``Constraints``).
+
+    A named tuple: every op has one, and a frozen dataclass costs several times
+    as much to make.
+    """
 
     description: tuple[tuple[str, str], ...] = ()
     ignore_cache: bool = False
@@ -184,6 +208,9 @@ def op_meta(
         export_cache: per-vertex cache export override (None = build default).
         locations: where in the recipe the op comes from.
     """
+    if not description and not ignore_cache and export_cache is None:  # the usual: a name
+        named = () if custom_name is None else ((CUSTOM_NAME_KEY, custom_name),)
+        return OpMeta(named, False, None, tuple(locations))
     desc = dict(description or {})
     if custom_name is not None:
         desc[CUSTOM_NAME_KEY] = custom_name

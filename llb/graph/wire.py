@@ -62,20 +62,6 @@ def encode(message: Message) -> bytes:
     return bytes(out)
 
 
-def encode_with_member(message: Message, member: tuple[str, Message]) -> bytes:
-    """Encode a message plus one oneof member, in Go's field order.
-
-    :func:`encode` of ``message`` with its oneof member ``member`` = (field name,
-    value) set, for a message built without it: Go writes the ordinary fields, then
-    the member, so the two parts are encoded one after the other.
-    """
-    name, value = member
-    out = bytearray()
-    _encode_message(message, out, fast=True)
-    _encode_single(message.DESCRIPTOR.fields_by_name[name], value, out, True)
-    return bytes(out)
-
-
 def encode_generic(message: Message) -> bytes:
     """:func:`encode` without the fast path: the pure descriptor walk (cross-checks it)."""
     out = bytearray()
