@@ -23,7 +23,7 @@ from pipeline.inputs import (
     base_reference,
     env_digest,
     image_names,
-    pin,
+    pin_both,
     recipe_text,
     team_names,
 )
@@ -85,7 +85,7 @@ def _compile(services: Services, session: Session,
     client = services.registry_for(team.slug)
     base_ref = base_reference(recipe.image, settings)
     try:
-        base, launcher = pin(client, base_ref), pin(client, settings.dzlaunch_image)
+        base, launcher = pin_both(client, base_ref, settings.dzlaunch_image)
     except NotFound as err:
         located = recipe.image and recipe.source
         line = recipe.source.line_range(("image",))[0] if located else None
