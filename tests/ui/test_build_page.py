@@ -10,7 +10,7 @@ import pytest
 
 from tests.app.apikit import PASSWORD
 from tests.app.pipekit import *  # noqa: F403
-from tests.ui.test_ui_flows import browser, shot, signed_in  # noqa: F401  (fixtures)
+from tests.ui.test_ui_flows import shot, signed_in  # noqa: F401  (a fixture)
 
 #: Lines the first step of the long build prints: enough for a log users call long.
 LONG = 3000

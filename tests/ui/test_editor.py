@@ -9,7 +9,6 @@ Only the web app runs here (no workers): the editor validates and saves, it does
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import requests
@@ -18,14 +17,11 @@ from core.config import REPO_ROOT
 from tests.app.apikit import PASSWORD, dispose, isolated_settings, make_app, make_team
 from tests.app.pipekit import ServerThread
 from tests.conftest import free_tcp_port, need
+from tests.ui.browserkit import SHOTS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 EDITOR = REPO_ROOT / "app" / "editor"
 BUNDLE = REPO_ROOT / "app" / "static" / "editor" / "editor.js"
 SCHEMA = json.loads((REPO_ROOT / "llb" / "recipe.schema.json").read_text())
-SHOTS = REPO_ROOT / "test-output" / "ui"
 
 GOOD = """version: "3"
 build:
@@ -54,15 +50,6 @@ def web(settings, redis_url, tmp_path_factory):
             dispose(app)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    need(shutil.which("chromium") is not None, "Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -5,33 +5,14 @@ build workers: nothing here builds)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import requests
 
-from core.config import REPO_ROOT
 from tests.app.apikit import *  # noqa: F403
 from tests.app.apikit import PASSWORD
 from tests.app.pipekit import ServerThread
-from tests.conftest import free_tcp_port, need
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = REPO_ROOT / "test-output" / "ui"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(shutil.which("chromium") is not None, "Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+from tests.conftest import free_tcp_port
+from tests.ui.browserkit import SHOTS
 
 
 @pytest.fixture

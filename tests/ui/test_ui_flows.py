@@ -5,31 +5,12 @@ narrow windows.  Screenshots of each stage go to ``test-output/ui/``."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from core.config import REPO_ROOT
 from tests.app.apikit import PASSWORD
 from tests.app.pipekit import *  # noqa: F403
-from tests.conftest import need
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = REPO_ROOT / "test-output" / "ui"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need(shutil.which("chromium") is not None, "Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+from tests.ui.browserkit import SHOTS
 
 
 @pytest.fixture
