@@ -49,9 +49,10 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.serving import make_server as _werkzeug_server
 
 from app.api.errors import error_body
+from core.config import Settings
 
 #: Seconds a read may wait for the client's next bytes (the production server takes
-#: ``RB_WEB_READ_TIMEOUT_S`` from the environment instead, if set).
+#: ``RB_WEB_READ_TIMEOUT_S``, default the same).
 READ_TIMEOUT_S = 20.0
 
 
@@ -199,7 +200,7 @@ class ProductionWorker(ThreadWorker):
     it accepts, a stalled body answered 408, and JSON for the errors it answers."""
 
     def read_timeout_s(self) -> float:
-        return float(os.environ.get("RB_WEB_READ_TIMEOUT_S") or READ_TIMEOUT_S)
+        return Settings.from_env().web_read_timeout_s
 
     def load_wsgi(self) -> None:
         super().load_wsgi()

@@ -106,6 +106,7 @@ class Settings:
     registry_token_ttl_s: int
     web_host: str
     web_port: int
+    web_read_timeout_s: float
     public_url: str
     flower_port: int
     vault_addr: str
@@ -184,6 +185,9 @@ class Settings:
             registry_token_ttl_s=int(get("registry_token_ttl_s", "300")),
             web_host=web_host,
             web_port=web_port,
+            # A client's next bytes are awaited this long before its connection is closed
+            # (a stalled body gets a 408): a slow client cannot hold a thread forever.
+            web_read_timeout_s=float(get("web_read_timeout_s", "20")),
             public_url=get("public_url", f"http://{web_host}:{web_port}"),
             flower_port=int(get("flower_port", "5555")),
             # The stack's OpenBao is the default store; RB_VAULT_ADDR set but empty
