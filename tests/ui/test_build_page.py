@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.app.apikit import PASSWORD
 from tests.app.pipekit import *  # noqa: F403
+from tests.ui.browserkit import sign_in
 from tests.ui.test_ui_flows import shot, signed_in  # noqa: F401  (a fixture)
 
 #: Lines the first step of the long build prints: enough for a log users call long.
@@ -63,14 +63,7 @@ def long_failed(stack):
 @pytest.fixture
 def failed_page(stack, browser, long_failed):  # noqa: F811
     team, build_id = long_failed
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(f"{stack.url}/login")
-    page.fill("input[name=username]", team.owner)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{stack.url}/")
+    context, page = sign_in(browser, stack.url, team.owner)
     page.goto(f"{stack.url}/builds/{build_id}")
     page.wait_for_selector("#pill.failed", timeout=60_000)
     page.wait_for_selector(f"#log:has-text('many-{LONG}')", state="attached")

@@ -14,10 +14,10 @@ import pytest
 import requests
 
 from core.config import REPO_ROOT
-from tests.app.apikit import PASSWORD, dispose, isolated_settings, make_app, make_team
+from tests.app.apikit import dispose, isolated_settings, make_app, make_team
 from tests.app.pipekit import ServerThread
 from tests.conftest import free_tcp_port, need
-from tests.ui.browserkit import SHOTS
+from tests.ui.browserkit import SHOTS, sign_in
 
 EDITOR = REPO_ROOT / "app" / "editor"
 BUNDLE = REPO_ROOT / "app" / "static" / "editor" / "editor.js"
@@ -56,16 +56,12 @@ def web(settings, redis_url, tmp_path_factory):
 def page(web, browser):
     """A signed-in page; fails the test on any JavaScript error it raised."""
     url, team = web
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", team.owner)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
+
+    def listen(page) -> None:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    context, page = sign_in(browser, url, team.owner, on_page=listen)
     yield page
     context.close()
     assert not errors, errors

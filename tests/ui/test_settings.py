@@ -12,7 +12,7 @@ from tests.app.apikit import *  # noqa: F403
 from tests.app.apikit import PASSWORD
 from tests.app.pipekit import ServerThread
 from tests.conftest import free_tcp_port
-from tests.ui.browserkit import SHOTS
+from tests.ui.browserkit import SHOTS, sign_in
 
 
 @pytest.fixture
@@ -24,21 +24,14 @@ def site(app):
     server.stop()
 
 
-def sign_in(browser, site: str, username: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(f"{site}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site}/")
+def settings_page(browser, site: str, username: str):
+    context, page = sign_in(browser, site, username)
     page.goto(f"{site}/settings")
     return context, page
 
 
 def test_owner_creates_sees_once_and_revokes_a_token_and_adds_a_member(browser, site, team_a):
-    context, page = sign_in(browser, site, team_a.owner)
+    context, page = settings_page(browser, site, team_a.owner)
     # The fixture's two tokens are listed by name and prefix only.
     page.wait_for_selector("#token-list:has-text('member token')")
     page.fill("#token-form input[name=name]", "laptop")
@@ -76,13 +69,13 @@ def test_owner_creates_sees_once_and_revokes_a_token_and_adds_a_member(browser, 
     assert dana.locator("select.role").input_value() == "member"
     page.screenshot(path=str(SHOTS / "settings-members.png"), full_page=True)
     context.close()
-    context, page = sign_in(browser, site, "dana")
+    context, page = settings_page(browser, site, "dana")
     page.wait_for_selector(f"#member-list tr[data-username='{team_a.owner}']")
     context.close()
 
 
 def test_a_member_sees_members_but_no_token_or_member_controls(browser, site, team_a):
-    context, page = sign_in(browser, site, team_a.member)
+    context, page = settings_page(browser, site, team_a.member)
     owner_row = page.locator(f"#member-list tr[data-username='{team_a.owner}']")
     owner_row.wait_for()
     assert "owner" in owner_row.inner_text()

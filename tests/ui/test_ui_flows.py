@@ -8,22 +8,14 @@ import re
 
 import pytest
 
-from tests.app.apikit import PASSWORD
 from tests.app.pipekit import *  # noqa: F403
-from tests.ui.browserkit import SHOTS
+from tests.ui.browserkit import SHOTS, sign_in
 
 
 @pytest.fixture
 def signed_in(stack, browser):
     team = stack.team()
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(f"{stack.url}/login")
-    page.fill("input[name=username]", team.owner)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{stack.url}/")
+    context, page = sign_in(browser, stack.url, team.owner)
     yield page, team
     context.close()
 
