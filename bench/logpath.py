@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing as mp
-import os
 import re
 import statistics
 import subprocess
@@ -127,25 +126,13 @@ def _serve(jobs: mp.Queue, results: mp.Queue) -> None:
         results.put(follow(*job))
 
 
-#: The bench's queues and Celery app name, for the web tier's own process.
-CELERY_ENV = "RB_BENCH_CELERY"
-
-
 def web_app():
     """gunicorn's app for the bench's web tier: the app of :class:`System`'s settings,
     sending builds to this run's queues as System's own app does."""
     from app import create_app
-    from core.config import Settings
-    from tasks.celery_app import make_celery
+    from tests.load.webapp import routed
 
-    settings = Settings.from_env()
-    run = json.loads(os.environ[CELERY_ENV])
-    celery = make_celery(run["main"])
-    celery.conf.broker_url = celery.conf.result_backend = settings.redis_url
-    celery.conf.task_routes = run["routes"]
-    app = create_app(settings)
-    app.extensions["rb.services"].__dict__["celery"] = celery
-    return app
+    return routed(create_app)
 
 
 @contextmanager
@@ -154,11 +141,10 @@ def production_web(system: System) -> Iterator[None]:
     (System serves it with werkzeug in this process, for its own callers)."""
     from app.serving import production_server
     from bench.system import _free_port
+    from tests.load.webapp import celery_env
 
     port = _free_port()
-    env = {**system.settings.as_env(),
-           CELERY_ENV: json.dumps({"main": system.celery.main,
-                                   "routes": dict(system.celery.conf.task_routes)})}
+    env = {**system.settings.as_env(), **celery_env(system.celery)}
     log = open(system.root / "web.log", "ab")
     try:
         with production_server("bench.logpath:web_app()", port, env=env, log=log):

@@ -1,6 +1,7 @@
 """The load test's web app, made in the production server's own process
 (``python -m app tests.load.webapp:create()``): the stack's settings from the
-environment, builds sent to the test pipeline's queues."""
+environment, builds sent to the test pipeline's queues (``bench.logpath`` serves its
+web tier the same way)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ def celery_env(celery) -> dict[str, str]:
                                     "routes": dict(celery.conf.task_routes)})}
 
 
-def create():
+def routed(make_app):
+    """``make_app(settings)``'s app, its builds sent to the Celery app :data:`CELERY_ENV`
+    names (a test's or bench's own queues), on the settings' Redis."""
     from core.config import Settings
     from tasks.celery_app import make_celery
-    from tests.app.apikit import make_app
 
     settings = Settings.from_env()
     run = json.loads(os.environ[CELERY_ENV])
@@ -30,3 +32,9 @@ def create():
     app = make_app(settings)
     app.extensions["rb.services"].__dict__["celery"] = celery
     return app
+
+
+def create():
+    from tests.app.apikit import make_app
+
+    return routed(make_app)
