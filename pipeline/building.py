@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy import update
 
-from buildkit.progress import Event, Progress, PushProgress
+from buildkit.progress import Event
 from core import states
 from core.db import Build, BuildState, Team, utcnow
 from core.logevents import HEADER, Entry
@@ -165,19 +165,19 @@ def _solve_and_record(services, session, build: Build, team: Team, retries: int,
             record(event)
             for made in push.feed(event):
                 record(made)
-            pushing.see(event)
+            pushing.see(push)
 
         options = solve_options(services, team.slug, plan, imports, secrets)
+        sources = source_images(build.pinned_inputs)
         # Beside the solve, so the solve does not start later: the push comes seconds on.
         linking = threading.Thread(
             target=link_source_layers, name="rb-link-layers", daemon=True,
-            args=(services.registry_for(team.slug), plan.image,
-                  source_images(build.pinned_inputs)))
+            args=(services.registry_for(team.slug), plan.image, sources))
         linking.start()
         result: SolveOutcome = run_solve(services, build.id, build.definition, options,
                                          on_event, deadline)
         linking.join()
-        for made in _push_ended(services, team.slug, plan, push, result):
+        for made in _push_ended(services, team.slug, plan, sources, push, result):
             record(made)
         result = _explained(result, plan, tail, writer.redactions)
     recorder.write(session, build.id)
@@ -185,14 +185,13 @@ def _solve_and_record(services, session, build: Build, team: Team, retries: int,
                    max_retries)
 
 
-def _push_ended(services, team_slug: str, plan: BuildPlan, push: PushStep,
-                result: SolveOutcome) -> list[Event]:
+def _push_ended(services, team_slug: str, plan: BuildPlan, sources: list[str],
+                push: PushStep, result: SolveOutcome) -> list[Event]:
     """The push step's last events: its bytes and done, or failed with the solve."""
     if not push.started:
         return []
     if result.kind is SolveKind.SUCCEEDED:
-        return push.finish(new_bytes(services, team_slug, plan.image, result.digest,
-                                     push.sources))
+        return push.finish(new_bytes(services, team_slug, plan.image, result.digest, sources))
     if result.kind in (SolveKind.CANCELLED, SolveKind.TIMED_OUT):
         return []  # a step still running when the build ends is ended with it
     return push.fail(result.message)
@@ -241,17 +240,13 @@ def _record(services, session, build, team, plan: BuildPlan, result: SolveOutcom
 
 
 class _PushingMark:
-    """Moves the build to ``pushing`` at the first push progress (once)."""
+    """Moves the build to ``pushing`` when its push step starts (once)."""
 
     def __init__(self, services: Services, build_id: str) -> None:
         self.services, self.build_id, self.done = services, build_id, False
 
-    def see(self, event: Event) -> None:
-        if self.done:
-            return
-        pushing = isinstance(event, PushProgress) or (
-            isinstance(event, Progress) and event.id.startswith("pushing"))
-        if pushing:
+    def see(self, push: PushStep) -> None:
+        if not self.done and push.started:
             self.done = True
             with self.services.sessions() as session:
                 states.transition(session, self.build_id, S.BUILDING, S.PUSHING)

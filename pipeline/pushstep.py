@@ -27,14 +27,12 @@ from buildkit.progress import (
     Event,
     Progress,
     PushProgress,
-    VertexCached,
     VertexCompleted,
     VertexFailed,
     VertexProgress,
     VertexStarted,
 )
 
-_IMAGE_SOURCE = "docker-image://"
 #: Engine push statuses of a layer that was not sent (the registry had it).
 _NOT_SENT = ("Layer already exists", "Mounted from")
 
@@ -59,9 +57,6 @@ class PushStep:
         self._last_report = 0.0
         self._layers: dict[str, _Layer] = {}
         self._closed = False
-        #: The images the build started from (``docker-image://`` sources), whose
-        #: layers the registry already has.
-        self.sources: list[str] = []
 
     @property
     def started(self) -> bool:
@@ -71,19 +66,15 @@ class PushStep:
         """The push step's events that ``event`` (a BuildKit or Engine one) gives."""
         if self._closed:
             return []
-        if isinstance(event, VertexStarted | VertexCached) and \
-                event.name.startswith(_IMAGE_SOURCE):
-            source = event.name.removeprefix(_IMAGE_SOURCE)
-            if source not in self.sources:
-                self.sources.append(source)
-            return []
         if isinstance(event, Progress) and event.id.startswith("pushing"):
             events = self._start(event.timestamp)
             if event.completed and event.id.startswith("pushing manifest"):
                 self._ended = event.timestamp or self._now()
             return events
-        if isinstance(event, PushProgress) and event.layer:
-            events = self._start(None)
+        if isinstance(event, PushProgress):
+            events = self._start(None)  # at the Engine's first line, layer or not
+            if not event.layer:
+                return events
             self._layer(event)
             if self._monotonic() - self._last_report >= self._interval_s:
                 self._last_report = self._monotonic()
@@ -94,7 +85,7 @@ class PushStep:
     def finish(self, image_size: int | None) -> list[Event]:
         """Once the solve succeeded: the final bytes, then done (nothing if no push ran).
 
-        ``image_size`` (the image's bytes that are not in :attr:`sources`) stands in
+        ``image_size`` (the image's bytes that are not in its source images) stands in
         for the bytes when the engine counted none.
         """
         if not self.started or self._closed:

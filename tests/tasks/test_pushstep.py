@@ -14,6 +14,7 @@ from buildkit.progress import (
 )
 from buildkit.render import PlainRenderer, to_json
 from pipeline.pushstep import PushStep
+from pipeline.solving import source_images
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 IMAGE = "reg:5000/team/app:7"
@@ -95,10 +96,9 @@ def test_the_push_step_renders_as_a_numbered_step_with_bytes_and_rate():
     assert (record["current"], record["total"], record["seconds"]) == (12_300_000, 41_200_000, 1.5)
 
 
-def test_the_push_step_remembers_the_images_the_build_started_from():
-    push = PushStep(IMAGE)
+def test_the_push_is_sized_against_the_images_the_build_started_from():
     base = "reg:5000/library/devbox:bookworm@sha256:e98"
-    assert push.feed(VertexStarted("sha256:1", f"docker-image://{base}", at(0))) == []
-    push.feed(VertexStarted("sha256:1", f"docker-image://{base}", at(0)))
-    push.feed(VertexStarted("sha256:2", "[build 1/1] make", at(1)))
-    assert push.sources == [base]
+    launcher = "reg:5000/library/dzlaunch:0.3.0@sha256:520"
+    pinned = {"base_image": base, "dzlaunch_image": launcher, "env": "sha256:0"}
+    assert source_images(pinned) == [base, launcher]
+    assert source_images({"base_image": base}) == [base]
